@@ -1,0 +1,52 @@
+# metahall — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+WEB := webclient
+PYTEST_ARGS ?=
+
+.PHONY: run test setup bench screenshots lint browser-deps clean
+
+run: setup
+	$(VENV)/bin/metahall serve
+
+setup: $(VENV)/.installed $(WEB)/node_modules/.installed $(WEB)/vendor/socketio.js
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	touch $@
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(WEB)/vendor/socketio.js: $(WEB)/vendor-entry.js $(WEB)/node_modules/.installed
+	cd $(WEB) && npm run --silent vendor
+
+# Debian's Chromium (and CJK fonts so Chinese renders) for the browser tests.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "CJK"; then \
+		echo "installing chromium and fonts-noto-cjk with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: setup browser-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check server rooms avatars moderation loadtest tests
+	$(VENV)/bin/mypy server rooms avatars moderation
+
+bench: setup
+	mkdir -p bench/results
+	$(PY) -m loadtest.bench_world --out bench/results/world-step.json
+	$(PY) -m loadtest.bench_avatar_sync
+
+screenshots: setup browser-deps
+	$(PY) -m tests.browser.screenshots --out bench/results/screenshots
+
+clean:
+	rm -rf $(VENV) $(WEB)/node_modules $(WEB)/vendor

@@ -1,0 +1,34 @@
+"""The room kinds. Each feature (hall queue, expo booths, social spaces) grows its own class here."""
+
+from __future__ import annotations
+
+from avatars import InterestConfig
+from rooms.base import Room
+from rooms.layouts import EXPO_LAYOUT, HALL_LAYOUT, SOCIAL_LAYOUT
+
+__all__ = ["HallRoom", "ExpoRoom", "SocialRoom", "ROOM_KINDS"]
+
+
+class HallRoom(Room):
+    """A service hall: lobby, guide desk, waiting area and counters."""
+
+    kind = "hall"
+    layout = HALL_LAYOUT
+
+
+class ExpoRoom(Room):
+    """An expo hall with rows of booths and a stage."""
+
+    kind = "expo"
+    layout = EXPO_LAYOUT
+
+
+class SocialRoom(Room):
+    """An open social space."""
+
+    kind = "social"
+    layout = SOCIAL_LAYOUT
+    interest = InterestConfig(radius=30.0, max_visible=64)
+
+
+ROOM_KINDS: dict[str, type[Room]] = {"hall": HallRoom, "expo": ExpoRoom, "social": SocialRoom}

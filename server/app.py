@@ -1,0 +1,132 @@
+"""The application factory: one ``App`` object owns every part; aiohttp cleanup contexts run them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from rooms.base import RoomContext
+from rooms.client import Client
+from rooms.errors import RoomHookError
+from rooms.kinds import ROOM_KINDS
+from rooms.registry import RoomRegistry
+from rooms.ticker import Ticker
+from server import http_api
+from server.auth.service import AccountService
+from server.auth.throttle import SlidingWindow
+from server.auth.tokens import TokenSigner
+from server.db.engine import Database
+from server.directory import DbRoomDirectory, seed_rooms
+from server.metrics import Metrics
+from server.middleware import error_middleware, security_headers
+from server.realtime import Realtime
+from server.settings import Settings
+from server.static import add_static_routes, content_security_policy
+
+__all__ = ["App", "create_app"]
+
+log = logging.getLogger("metahall")
+
+JoinCheck = Callable[[Client, object], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class App:
+    """Owns the parts of one server process. No global mutable state lives anywhere else."""
+
+    settings: Settings
+    metrics: Metrics = field(default_factory=Metrics)
+    db: Database = field(init=False)
+    accounts: AccountService = field(init=False)
+    signer: TokenSigner = field(init=False)
+    directory: DbRoomDirectory = field(init=False)
+    registry: RoomRegistry = field(init=False)
+    realtime: Realtime = field(init=False)
+    ticker: Ticker = field(init=False)
+    login_limiter: SlidingWindow = field(init=False)
+    guest_limiter: SlidingWindow = field(init=False)
+    join_checks: list[JoinCheck] = field(default_factory=list)
+    """Async checks run before every join (bans, private rooms); raise to refuse."""
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.db = Database(s.effective_database_url)
+        self.accounts = AccountService(self.db)
+        self.signer = TokenSigner(s.load_secret(), s.token_ttl_s)
+        self.directory = DbRoomDirectory(self.db, s)
+        self.login_limiter = SlidingWindow(s.login_attempts_per_minute, 60.0)
+        self.guest_limiter = SlidingWindow(s.guest_logins_per_minute, 60.0)
+        self.realtime = Realtime(self)
+        ctx = RoomContext(outbox=self.realtime.outbox, tick_hz=s.tick_hz,
+                          on_hook_error=self._hook_error)
+        self.registry = RoomRegistry(self.directory, ctx)
+        for kind, cls in ROOM_KINDS.items():
+            self.registry.define(kind, cls)
+        self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.tick_duration.observe,
+                             on_skip=self.metrics.ticks_skipped.inc)
+
+    def _hook_error(self, error: RoomHookError) -> None:
+        self.metrics.hook_errors.labels(error.hook).inc()
+
+    def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        """Start a background task the app owns and cancels at shutdown."""
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def refresh_gauges(self) -> None:
+        rooms: dict[str, int] = dict.fromkeys(ROOM_KINDS, 0)
+        members: dict[str, int] = dict.fromkeys(ROOM_KINDS, 0)
+        for room in self.registry.rooms():
+            rooms[room.kind] = rooms.get(room.kind, 0) + 1
+            members[room.kind] = members.get(room.kind, 0) + room.members
+        for kind in rooms:
+            self.metrics.rooms.labels(kind).set(rooms[kind])
+            self.metrics.members.labels(kind).set(members[kind])
+
+    async def _janitor(self) -> None:
+        while True:
+            await asyncio.sleep(max(1.0, min(10.0, self.settings.empty_room_grace_s / 2)))
+            await self.registry.dispose_idle(time.time(), self.settings.empty_room_grace_s)
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """Build the aiohttp application with every part wired in."""
+    settings = settings or Settings.from_env()
+    app_state = App(settings)
+    csp = content_security_policy(settings.webclient_dir)
+    web_app = web.Application(middlewares=[error_middleware, security_headers(csp)],
+                              client_max_size=1024 * 1024)
+    web_app[http_api.APP_KEY] = app_state
+    web_app.add_routes(http_api.routes)
+    app_state.realtime.sio.attach(web_app)
+    add_static_routes(web_app, settings.webclient_dir)
+
+    async def database(_: web.Application) -> AsyncIterator[None]:
+        await app_state.db.migrate()
+        await seed_rooms(app_state.db, settings.seed_demo)
+        yield
+        await app_state.db.close()
+
+    async def realtime(_: web.Application) -> AsyncIterator[None]:
+        app_state.spawn(app_state.ticker.run(), "ticker")
+        app_state.spawn(app_state._janitor(), "janitor")
+        log.info("serving rooms tick_hz=%d", settings.tick_hz)
+        yield
+        await app_state.realtime.shutdown()
+        for task in list(app_state.tasks):
+            task.cancel()
+        await asyncio.gather(*app_state.tasks, return_exceptions=True)
+        await app_state.registry.close_all()
+
+    web_app.cleanup_ctx.append(database)
+    web_app.cleanup_ctx.append(realtime)
+    return web_app

@@ -1,0 +1,122 @@
+"""Account operations against the database: guests, registration, login, lookups, roles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from rooms.errors import AuthError, BadRequest, Conflict, NotFound
+from rooms.payloads import clean_text
+from server.auth.passwords import DUMMY_HASH, hash_password, verify_password
+from server.auth.roles import ROLES, parse_roles
+from server.db.engine import Database
+from server.db.models import User
+
+__all__ = ["UserInfo", "AccountService", "USERNAME_RE"]
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+WRONG_CREDENTIALS = "Wrong username or password."
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """What the rest of the server knows about a signed-in user."""
+
+    id: str
+    display_name: str
+    roles: tuple[str, ...]
+    token_version: int = 0
+    is_guest: bool = False
+
+    @classmethod
+    def from_row(cls, user: User) -> UserInfo:
+        return cls(user.id, user.display_name, tuple(parse_roles(user.roles)), user.token_version,
+                   user.is_guest)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "display_name": self.display_name, "roles": list(self.roles)}
+
+
+def clean_display_name(value: object) -> str:
+    return clean_text(value, "display_name", min_visible=1, max_len=32)
+
+
+def _clean_password(value: object) -> str:
+    if not isinstance(value, str) or not 8 <= len(value) <= 256:
+        raise BadRequest("password must be 8..256 characters", field="password")
+    return value
+
+
+def _clean_username(value: object) -> str:
+    if not isinstance(value, str) or not USERNAME_RE.match(value):
+        raise BadRequest("username must be 3..32 of A-Z a-z 0-9 _ . -", field="username")
+    return value.lower()
+
+
+class AccountService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_guest(self, display_name: object) -> UserInfo:
+        name = clean_display_name(display_name)
+        async with self.db.session() as s, s.begin():
+            user = User(display_name=name, roles="citizen", is_guest=True)
+            s.add(user)
+        return UserInfo.from_row(user)
+
+    async def register(
+        self, username: object, password: object, display_name: object, roles: str = "citizen"
+    ) -> UserInfo:
+        uname = _clean_username(username)
+        pw = _clean_password(password)
+        name = clean_display_name(display_name if display_name is not None else username)
+        if not parse_roles(roles):
+            raise BadRequest(f"role must be one of {', '.join(ROLES)}", field="role")
+        hashed = await hash_password(pw)
+        try:
+            async with self.db.session() as s, s.begin():
+                user = User(username=uname, password_hash=hashed, display_name=name, roles=roles)
+                s.add(user)
+        except IntegrityError as exc:
+            raise Conflict("That username is taken.", field="username") from exc
+        return UserInfo.from_row(user)
+
+    async def login(self, username: object, password: object) -> UserInfo:
+        if not isinstance(username, str) or not isinstance(password, str) or len(password) > 256:
+            raise AuthError(WRONG_CREDENTIALS)
+        async with self.db.session() as s:
+            user = (
+                await s.execute(select(User).where(User.username == username.lower()))
+            ).scalar_one_or_none()
+        # Verify against a dummy hash for unknown users so the answer takes the same time.
+        ok = await verify_password(password, user.password_hash if user and user.password_hash
+                                   else DUMMY_HASH)
+        if user is None or not ok:
+            raise AuthError(WRONG_CREDENTIALS)
+        return UserInfo.from_row(user)
+
+    async def get(self, user_id: str) -> UserInfo | None:
+        async with self.db.session() as s:
+            user = await s.get(User, user_id)
+        return UserInfo.from_row(user) if user else None
+
+    async def set_roles(self, username: str, roles: list[str]) -> UserInfo:
+        bad = [r for r in roles if r not in ROLES]
+        if bad or not roles:
+            raise BadRequest(f"role must be one of {', '.join(ROLES)}", field="role")
+        async with self.db.session() as s, s.begin():
+            user = (
+                await s.execute(select(User).where(User.username == username.lower()))
+            ).scalar_one_or_none()
+            if user is None:
+                raise NotFound(f"No user named {username!r}.")
+            user.roles = ",".join(dict.fromkeys(roles))
+        return UserInfo.from_row(user)
+
+    async def count(self) -> int:
+        async with self.db.session() as s:
+            return int((await s.execute(select(func.count()).select_from(User))).scalar_one())

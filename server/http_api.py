@@ -1,0 +1,148 @@
+"""HTTP API: accounts, rooms, health and metrics. Handlers stay thin and call the services."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from rooms.errors import AuthError, BadRequest, NotFound, RateLimited
+from rooms.kinds import ROOM_KINDS
+from rooms.payloads import ROOM_ID_RE
+from server.auth.service import UserInfo
+from server.auth.tokens import TokenError
+
+if TYPE_CHECKING:
+    from server.app import App
+
+__all__ = ["routes", "APP_KEY", "json_body", "current_user", "client_ip"]
+
+routes = web.RouteTableDef()
+APP_KEY: web.AppKey[App] = web.AppKey("metahall", object)  # type: ignore[arg-type]
+
+
+def _app(request: web.Request) -> App:
+    return request.app[APP_KEY]
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, or ``BadRequest``."""
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest("The body must be JSON.") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+async def current_user(request: web.Request, required: bool = True) -> UserInfo | None:
+    """The user behind ``Authorization: Bearer <token>``."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        if required:
+            raise AuthError("Sign in first.")
+        return None
+    app = _app(request)
+    try:
+        claims = app.signer.verify(header[7:].strip())
+    except TokenError as exc:
+        raise AuthError("Your session has expired; sign in again.") from exc
+    user = await app.accounts.get(claims.user_id)
+    if user is None or user.token_version != claims.token_version:
+        raise AuthError("Your session has expired; sign in again.")
+    return user
+
+
+def _session(app: App, user: UserInfo) -> dict[str, Any]:
+    return {"token": app.signer.issue(user.id, user.token_version), "user": user.to_wire()}
+
+
+@routes.post("/api/auth/guest")
+async def guest(request: web.Request) -> web.Response:
+    app = _app(request)
+    data = await json_body(request)
+    if app.guest_limiter.hit(client_ip(request)):
+        raise RateLimited("Too many new guests from your address; wait a minute.")
+    user = await app.accounts.create_guest(data.get("display_name"))
+    app.metrics.logins.labels("guest", "ok").inc()
+    return web.json_response(_session(app, user))
+
+
+@routes.post("/api/auth/register")
+async def register(request: web.Request) -> web.Response:
+    app = _app(request)
+    data = await json_body(request)
+    if app.login_limiter.hit("register:" + client_ip(request)):
+        raise RateLimited("Too many attempts; wait a minute.")
+    user = await app.accounts.register(
+        data.get("username"), data.get("password"), data.get("display_name"))
+    app.metrics.logins.labels("register", "ok").inc()
+    return web.json_response(_session(app, user), status=201)
+
+
+@routes.post("/api/auth/login")
+async def login(request: web.Request) -> web.Response:
+    app = _app(request)
+    data = await json_body(request)
+    ip_key = "ip:" + client_ip(request)
+    user_key = "user:" + str(data.get("username", "")).lower()[:64]
+    if app.login_limiter.blocked(ip_key) or app.login_limiter.blocked(user_key):
+        app.metrics.logins.labels("password", "throttled").inc()
+        raise RateLimited("Too many failed sign-ins; wait a minute.")
+    try:
+        user = await app.accounts.login(data.get("username"), data.get("password"))
+    except AuthError:
+        app.login_limiter.hit(ip_key)
+        app.login_limiter.hit(user_key)
+        app.metrics.logins.labels("password", "failed").inc()
+        raise
+    app.metrics.logins.labels("password", "ok").inc()
+    return web.json_response(_session(app, user))
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    assert user is not None
+    return web.json_response(user.to_wire())
+
+
+@routes.get("/api/rooms")
+async def list_rooms(request: web.Request) -> web.Response:
+    app = _app(request)
+    out = [
+        {"id": o.room_id, "kind": o.kind, "name": o.name, "members": app.registry.members(o.room_id),
+         "capacity": o.capacity, "public": o.public}
+        for o in await app.directory.list()
+        if o.public
+    ]
+    return web.json_response(out)
+
+
+@routes.get("/api/rooms/{room_id}/layout")
+async def room_layout(request: web.Request) -> web.Response:
+    app = _app(request)
+    room_id = request.match_info["room_id"]
+    opts = await app.directory.get(room_id) if ROOM_ID_RE.match(room_id) else None
+    if opts is None or opts.kind not in ROOM_KINDS:
+        raise NotFound(f"No room {room_id!r}.")
+    return web.json_response(ROOM_KINDS[opts.kind].layout.to_wire(room_id, opts.kind))
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    app = _app(request)
+    app.refresh_gauges()
+    return web.Response(body=app.metrics.render(),
+                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})

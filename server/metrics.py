@@ -1,0 +1,40 @@
+"""Prometheus metrics, one registry per app (tests run several apps in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+__all__ = ["Metrics"]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.connections = Gauge("metahall_connections", "Open Socket.IO connections", registry=r)
+        self.rooms = Gauge("metahall_rooms", "Open room instances", ["kind"], registry=r)
+        self.members = Gauge("metahall_room_members", "Clients in rooms", ["kind"], registry=r)
+        self.events_in = Counter("metahall_events_in_total", "Events received", ["event"], registry=r)
+        self.events_out = Counter("metahall_events_out_total", "Events queued to clients",
+                                  ["event"], registry=r)
+        self.bad_payloads = Counter("metahall_bad_payloads_total",
+                                    "Malformed or refused payloads", ["reason"], registry=r)
+        self.moves_dropped = Counter("metahall_moves_dropped_total", "Dropped move messages",
+                                     ["reason"], registry=r)
+        self.snaps_sent = Counter("metahall_snaps_sent_total", "Snapshots queued", registry=r)
+        self.snap_bytes = Counter("metahall_snap_bytes_total", "Snapshot payload bytes", registry=r)
+        self.snaps_skipped = Counter("metahall_snaps_skipped_total",
+                                     "Snapshots not sent because the client was backlogged",
+                                     registry=r)
+        self.tick_duration = Histogram(
+            "metahall_tick_duration_seconds", "Time to run one tick of all rooms",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0),
+            registry=r,
+        )
+        self.ticks_skipped = Counter("metahall_ticks_skipped_total",
+                                     "Ticks skipped because the loop fell behind", registry=r)
+        self.hook_errors = Counter("metahall_room_hook_errors_total", "Room hook failures",
+                                   ["hook"], registry=r)
+        self.logins = Counter("metahall_logins_total", "Sign-ins", ["kind", "result"], registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

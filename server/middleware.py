@@ -1,0 +1,55 @@
+"""HTTP middlewares: the one error shape, and security headers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from rooms.errors import MetahallError
+from server.errors import error_body, http_status
+
+__all__ = ["error_middleware", "security_headers"]
+
+log = logging.getLogger("metahall.http")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_CODES = {400: "bad_request", 401: "auth", 403: "forbidden", 404: "not_found",
+               405: "bad_request", 413: "bad_request", 422: "bad_request", 429: "rate_limited"}
+
+
+def _json_error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except MetahallError as exc:
+        return web.json_response({"error": error_body(exc)}, status=http_status(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith(("/api/", "/healthz", "/metrics")):
+            raise
+        return _json_error(exc.status, _HTTP_CODES.get(exc.status, "bad_request"), exc.reason)
+    except Exception:
+        log.exception("unhandled error path=%s", request.path)
+        return _json_error(500, "internal", "Internal error.")
+
+
+def security_headers(csp: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        resp = await handler(request)
+        if request.path.startswith("/socket.io/"):
+            return resp
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        ctype = resp.headers.get("Content-Type", "")
+        if ctype.startswith("text/html"):
+            resp.headers.setdefault("Content-Security-Policy", csp)
+        return resp
+
+    return middleware

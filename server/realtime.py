@@ -1,0 +1,340 @@
+"""Socket.IO wiring: token auth at connect, ``hello``, a fast path for ``move``, and one event router.
+
+Every event goes through :meth:`Realtime.dispatch`, the one place that validates the envelope,
+rate-limits, serialises a client's events, maps domain errors to ack errors and counts bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import msgpack
+import socketio
+from socketio import packet as sio_packet
+
+from rooms.chat import ChatRouter
+from rooms.client import Client
+from rooms.errors import BadRequest, Forbidden, MetahallError, NotFound, RateLimited
+from rooms.payloads import require_mapping
+from server.auth.tokens import TokenError
+from server.errors import error_body
+from server.outbox import SocketOutbox
+
+if TYPE_CHECKING:
+    from server.app import App
+
+__all__ = ["Realtime", "Handler"]
+
+log = logging.getLogger("metahall.realtime")
+
+Handler = Callable[[Client, object], Awaitable[dict[str, Any] | None]]
+PROTO = 1
+MAX_FRAME = 64 * 1024
+EVENTS_PER_S = 30.0
+EVENTS_BURST = 60.0
+_UNPACK_LIMITS = {
+    "max_str_len": MAX_FRAME, "max_bin_len": MAX_FRAME, "max_array_len": 4096,
+    "max_map_len": 1024, "max_ext_len": 0,
+}
+
+
+class _Server(socketio.AsyncServer):
+    """python-socketio with our Engine.IO message entry point."""
+
+    def __init__(self, realtime: Realtime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._rt = realtime
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        await self._rt.on_eio_message(eio_sid, data)
+
+    async def _parent_eio_message(self, eio_sid: str, data: Any) -> None:
+        await super()._handle_eio_message(eio_sid, data)
+
+
+class _Budget:
+    __slots__ = ("tokens", "at")
+
+    def __init__(self) -> None:
+        self.tokens, self.at = EVENTS_BURST, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(EVENTS_BURST, self.tokens + (now - self.at) * EVENTS_PER_S)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Realtime:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        s = app.settings
+        self.sio = _Server(
+            self,
+            async_mode="aiohttp",
+            serializer="msgpack",
+            max_http_buffer_size=MAX_FRAME,
+            cors_allowed_origins=self._origin_allowed,
+            ping_interval=10,
+            ping_timeout=20,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.outbox = SocketOutbox(self.sio, app.metrics)
+        self.clients: dict[str, Client] = {}
+        self.by_eio: dict[str, Client] = {}
+        self.by_user: dict[str, set[Client]] = {}
+        self._budgets: dict[str, _Budget] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.handlers: dict[str, Handler] = {}
+        self.chat = ChatRouter(self.presence, self.outbox)
+        self._allowed_origins = set(s.allowed_origins)
+        self.on("join", self._join)
+        self.on("leave", self._leave)
+        self.on("chat", self._chat)
+        self.on("room.lock", self._room_lock)
+
+    # -- registration -------------------------------------------------------------------
+    def on(self, event: str, handler: Handler) -> None:
+        """Register the handler of one event; features add theirs the same way."""
+        self.handlers[event] = handler
+
+    def presence(self, user_id: str) -> list[Client]:
+        return list(self.by_user.get(user_id, ()))
+
+    def _origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
+        if not origin:
+            return True
+        host = environ.get("HTTP_HOST", "")
+        scheme = environ.get("wsgi.url_scheme", "http")
+        return origin == f"{scheme}://{host}" or origin in self._allowed_origins
+
+    # -- connect / disconnect -----------------------------------------------------------
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            claims = self.app.signer.verify(token)
+        except TokenError as exc:
+            self.app.metrics.bad_payloads.labels("auth").inc()
+            raise socketio.exceptions.ConnectionRefusedError(
+                "Authentication failed", {"code": "auth", "message": str(exc)}) from exc
+        try:
+            user = await self.app.accounts.get(claims.user_id)
+        except Exception as exc:  # database down: refuse clearly, the client retries
+            log.warning("connect refused, accounts unavailable: %s", exc)
+            raise socketio.exceptions.ConnectionRefusedError(
+                "Service unavailable", {"code": "unavailable", "message": "try again"}) from exc
+        if user is None or user.token_version != claims.token_version:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "Authentication failed", {"code": "auth", "message": "token revoked"})
+        lang = auth.get("lang") if isinstance(auth, dict) else None
+        if lang not in ("zh-CN", "en"):
+            accept = str(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+            lang = "zh-CN" if accept.lower().startswith("zh") else "en"
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/") or ""
+        client = Client(sid=sid, user=user, eio_sid=eio_sid, lang=lang)
+        self.clients[sid] = client
+        self.by_eio[eio_sid] = client
+        self.by_user.setdefault(user.id, set()).add(client)
+        self.outbox.eio_sids[sid] = eio_sid
+        self._budgets[sid] = _Budget()
+        self.app.metrics.connections.inc()
+        log.info("connected user=%s sid=%s", user.id, sid)
+
+    async def _on_disconnect(self, sid: str, reason: object = None) -> None:
+        client = self.clients.pop(sid, None)
+        if client is None:
+            return
+        self.by_eio.pop(client.eio_sid, None)
+        self._budgets.pop(sid, None)
+        users = self.by_user.get(client.user.id)
+        if users is not None:
+            users.discard(client)
+            if not users:
+                del self.by_user[client.user.id]
+        self.app.metrics.connections.dec()
+        async with client.lock:
+            await self.app.registry.leave(client, consented=False)
+        self.outbox.eio_sids.pop(sid, None)
+        log.info("disconnected user=%s sid=%s", client.user.id, sid)
+
+    # -- the Engine.IO entry point ------------------------------------------------------
+    async def on_eio_message(self, eio_sid: str, data: Any) -> None:
+        """Decode once; ``move`` goes straight to the room, other events to :meth:`dispatch`."""
+        m = self.app.metrics
+        if eio_sid in self.sio._binary_packet or not isinstance(data, bytes):
+            m.bad_payloads.labels("frame").inc()
+            return
+        try:
+            pkt = msgpack.unpackb(data, strict_map_key=False, **_UNPACK_LIMITS)
+        except Exception:  # msgpack raises many types on hostile input
+            m.bad_payloads.labels("decode").inc()
+            return
+        if not isinstance(pkt, dict) or pkt.get("nsp", "/") != "/":
+            m.bad_payloads.labels("envelope").inc()
+            return
+        ptype = pkt.get("type")
+        if ptype != sio_packet.EVENT:
+            if ptype in (sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.ACK):
+                try:
+                    await self.sio._parent_eio_message(eio_sid, data)
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    m.bad_payloads.labels("envelope").inc()
+                    return
+                if ptype == sio_packet.CONNECT:
+                    self._after_connect(eio_sid)
+            else:
+                m.bad_payloads.labels("packet_type").inc()
+            return
+        client = self.by_eio.get(eio_sid)
+        if client is None:
+            m.bad_payloads.labels("not_connected").inc()
+            return
+        args = pkt.get("data")
+        ack_id = pkt.get("id")
+        if not isinstance(ack_id, int) or isinstance(ack_id, bool) or ack_id < 0:
+            ack_id = None
+        if not isinstance(args, list) or not args or not isinstance(args[0], str):
+            m.bad_payloads.labels("envelope").inc()
+            if ack_id is not None:
+                await self._ack(eio_sid, ack_id, BadRequest("event must be [name, payload]"))
+            return
+        event = args[0]
+        payload = args[1] if len(args) > 1 else None
+        if event == "move":
+            room = client.room
+            if room is None or not client.ready:
+                m.moves_dropped.labels("not_in_room").inc()
+                return
+            result = room.move(client, payload)
+            if result.dropped:
+                m.moves_dropped.labels(result.value).inc()
+            return
+        m.events_in.labels(event if event in self.handlers or "." in event else "_unknown").inc()
+        budget = self._budgets.get(client.sid)
+        if budget is not None and not budget.take():
+            m.bad_payloads.labels("rate_limited").inc()
+            if ack_id is not None:
+                await self._ack(eio_sid, ack_id, RateLimited("Too many events; slow down."))
+            return
+        task = asyncio.create_task(self.dispatch(client, event, payload, ack_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _after_connect(self, eio_sid: str) -> None:
+        client = self.by_eio.get(eio_sid)
+        if client is not None:
+            self.outbox.emit(client.sid, "hello", {
+                "proto": PROTO, "user": client.user.to_wire(),  # type: ignore[attr-defined]
+                "server_time": int(time.time() * 1000),
+            })
+
+    async def dispatch(self, client: Client, event: str, payload: object, ack_id: int | None) -> None:
+        """Run one event's handler; map its outcome to the ack."""
+        handler = self.handlers.get(event)
+        result: dict[str, Any] | MetahallError
+        try:
+            async with client.lock:
+                if client.sid not in self.clients:
+                    return
+                if handler is not None:
+                    out = await handler(client, payload)
+                elif "." in event and client.room is not None:
+                    out = await client.room._message(client, event, payload)
+                else:
+                    raise NotFound(f"Unknown event {event!r}.")
+            result = {"ok": True, **(out or {})}
+        except MetahallError as exc:
+            if exc.code == "bad_request":
+                self.app.metrics.bad_payloads.labels(event if event in self.handlers else "_other").inc()
+            result = exc
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("handler failed event=%s user=%s", event, client.user.id)
+            result = MetahallError("Internal error.")
+        if ack_id is not None:
+            await self._ack(client.eio_sid, ack_id, result)
+        if event == "join" and client.room is not None:
+            client.ready = True  # the ack is queued: snaps may follow it now
+
+    async def _ack(self, eio_sid: str, ack_id: int, result: dict[str, Any] | MetahallError) -> None:
+        body = result if isinstance(result, dict) else {"ok": False, "error": error_body(result)}
+        await self.sio._send_packet(eio_sid, self.sio.packet_class(
+            sio_packet.ACK, namespace="/", id=ack_id, data=[body]))
+
+    # -- core events ----------------------------------------------------------------------
+    async def _join(self, client: Client, payload: object) -> dict[str, Any]:
+        data = require_mapping(payload)
+        client.avatar = _clean_avatar(data.get("avatar"))
+        if client.room is not None:
+            await self.app.registry.leave(client, consented=True)
+        for check in self.app.join_checks:
+            await check(client, data.get("room"))
+        _room, ack = await self.app.registry.join_or_create(data.get("room"), client, dict(data))
+        return ack
+
+    async def _leave(self, client: Client, payload: object) -> dict[str, Any]:
+        if client.room is None:
+            raise NotFound("You are not in a room.")
+        await self.app.registry.leave(client, consented=True)
+        return {}
+
+    async def _chat(self, client: Client, payload: object) -> dict[str, Any]:
+        return await self.chat.handle(client, payload)
+
+    async def _room_lock(self, client: Client, payload: object) -> dict[str, Any]:
+        if not client.has_role("moderator"):
+            raise Forbidden("Only moderators can lock a room.")
+        data = require_mapping(payload)
+        locked = data.get("locked")
+        if not isinstance(locked, bool):
+            raise BadRequest("locked must be true or false", field="locked")
+        room = client.room
+        if room is None:
+            raise NotFound("You are not in a room.")
+        self.app.registry.set_locked(room.id, locked)
+        for inst in self.app.registry.instances(room.id):
+            inst.broadcast("room.locked", {"room": room.id, "locked": locked, "by": client.user.id})
+        log.info("room lock room=%s locked=%s by=%s", room.id, locked, client.user.id)
+        return {"locked": locked}
+
+    async def shutdown(self) -> None:
+        """Tell every client we are going away, then close their connections."""
+        for client in list(self.clients.values()):
+            self.outbox.emit(client.sid, "system", {
+                "code": "shutdown",
+                "text": {"zh-CN": "服务器正在重启，请稍候自动重连。",
+                         "en": "The server is restarting; you will be reconnected."},
+            })
+        await asyncio.sleep(0.05)
+        for sid in list(self.clients):
+            await self.sio.disconnect(sid)
+        for task in list(self._tasks):
+            task.cancel()
+
+
+AVATAR_MODELS = ("capsule", "robot", "bear", "fox")
+
+
+def _clean_avatar(value: object) -> dict[str, Any]:
+    if value is None:
+        return {"model": "capsule", "color": "#4a90d9"}
+    data = require_mapping(value, "avatar")
+    model = data.get("model", "capsule")
+    color = data.get("color", "#4a90d9")
+    if model not in AVATAR_MODELS:
+        raise BadRequest(f"avatar.model must be one of {', '.join(AVATAR_MODELS)}", field="avatar")
+    if not isinstance(color, str) or len(color) != 7 or color[0] != "#" \
+            or any(ch not in "0123456789abcdefABCDEF" for ch in color[1:]):
+        raise BadRequest("avatar.color must look like #rrggbb", field="avatar")
+    return {"model": model, "color": color.lower()}

@@ -1,0 +1,126 @@
+"""Shared test helpers: a live in-process server, guest sign-up and a recording Socket.IO client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import socketio
+from aiohttp import web
+
+from server.app import App, create_app
+from server.http_api import APP_KEY
+from server.settings import Settings
+
+__all__ = ["LiveServer", "start_server", "guest", "RecordingClient", "connect", "free_port",
+           "requires_service", "wait_for"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: App
+    runner: web.AppRunner
+    data_dir: Path
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_server(data_dir: Path, **overrides: Any) -> LiveServer:
+    """A real aiohttp server on a free loopback port, in this event loop."""
+    env = {"METAHALL_DATA_DIR": str(data_dir), "METAHALL_LOG_LEVEL": "WARNING"}
+    db_url = os.environ.get("METAHALL_TEST_DATABASE_URL")
+    if db_url:
+        env["METAHALL_DATABASE_URL"] = db_url
+    settings = Settings.from_env(env)
+    for key, value in overrides.items():
+        object.__setattr__(settings, key, value)
+    web_app = create_app(settings)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    return LiveServer(f"http://127.0.0.1:{port}", web_app[APP_KEY], runner, data_dir)
+
+
+async def guest(url: str, name: str = "Tester") -> tuple[str, dict[str, Any]]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/api/auth/guest", json={"display_name": name}) as resp:
+            assert resp.status == 200, await resp.text()
+            body = await resp.json()
+    return body["token"], body["user"]
+
+
+@dataclass
+class RecordingClient:
+    """A python-socketio client that records every event it receives."""
+
+    sio: socketio.AsyncClient
+    events: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def call(self, event: str, data: Any = None, timeout: float = 5.0) -> Any:
+        return await self.sio.call(event, data, timeout=timeout)
+
+    async def wait(self, event: str, pred: Any = None, timeout: float = 5.0) -> Any:
+        """The first recorded ``event`` payload matching ``pred`` (waits for it)."""
+        async def scan() -> Any:
+            while True:
+                for item in self.events[event]:
+                    if pred is None or pred(item):
+                        return item
+                self._arrived.clear()
+                await self._arrived.wait()
+        return await asyncio.wait_for(scan(), timeout)
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+async def connect(url: str, token: str | None, **auth: Any) -> RecordingClient:
+    sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
+    rec = RecordingClient(sio)
+
+    def record(event: str, *args: Any) -> None:
+        rec.events[event].append(args[0] if len(args) == 1 else list(args))
+        rec._arrived.set()
+
+    sio.on("*", record)
+    sio.on("connect_error", lambda data: record("connect_error", data))
+    payload = {"token": token, **auth} if token is not None else dict(auth)
+    await sio.connect(url, auth=payload, transports=["websocket"], wait_timeout=5)
+    return rec
+
+
+def requires_service(name: str, available: bool) -> Any:
+    """Skip outside CI when a service is missing; in CI a missing service is a failure."""
+    import pytest
+
+    if available:
+        return pytest.mark.usefixtures()
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"{name} is required in CI but is not reachable")
+    return pytest.mark.skip(reason=f"{name} is not reachable on this machine (runs in CI)")
+
+
+async def wait_for(pred: Any, timeout: float = 5.0, interval: float = 0.02) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not pred():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
