@@ -26,7 +26,8 @@ values = st.recursive(
 )
 room_shaped = st.fixed_dictionaries({"room": st.sampled_from(["hall:main", "social:plaza", "x"])},
                                     optional={"avatar": values})
-move_shaped = st.lists(st.one_of(st.floats(), st.integers(), st.text(max_size=3)), min_size=0,
+move_shaped = st.lists(st.one_of(st.floats(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=3)),
+                       min_size=0,
                        max_size=7)
 
 

@@ -35,7 +35,9 @@ async def test_missing_or_forged_token_is_refused_with_code_auth(server: LiveSer
     sio.on("connect_error", lambda data: errors.append(data))
     with pytest.raises(socketio.exceptions.ConnectionError):
         await sio.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=5)
-    assert errors and errors[0] == {"code": "auth", "message": errors[0]["message"]}  # type: ignore[index]
+    # On the wire: {"message", "data"}; socket.io clients expose "data" as the error's data.
+    assert errors and errors[0]["data"]["code"] == "auth"  # type: ignore[index]
+    assert errors[0]["data"]["message"]  # type: ignore[index]
     await sio.disconnect()
 
 
@@ -44,11 +46,12 @@ async def test_expired_token_is_refused(server: LiveServer) -> None:
     signer = TokenSigner(server.app.settings.load_secret(), ttl_s=60)
     old = signer.issue(user["id"], 0, now=1_000_000.0)
     sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
-    errors: list[dict[str, str]] = []
+    errors: list[dict[str, object]] = []
     sio.on("connect_error", lambda data: errors.append(data))
     with pytest.raises(socketio.exceptions.ConnectionError):
         await sio.connect(server.url, auth={"token": old}, transports=["websocket"], wait_timeout=5)
-    assert errors[0]["code"] == "auth" and "expired" in errors[0]["message"]
+    assert errors[0]["data"]["code"] == "auth"  # type: ignore[index]
+    assert "expired" in errors[0]["data"]["message"]  # type: ignore[index]
 
 
 @pytest.mark.parametrize("payload,code", [
