@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "User", "RoomRecord", "Report", "new_id", "now_ms"]
@@ -36,7 +36,7 @@ class User(Base):
     is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     """Bumped to revoke every token issued before (logout everywhere, password change, ban)."""
-    created_at: Mapped[int] = mapped_column(Integer, default=now_ms)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
 
     @property
     def role_list(self) -> list[str]:
@@ -53,7 +53,7 @@ class RoomRecord(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    created_at: Mapped[int] = mapped_column(Integer, default=now_ms)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
 
 
 class Report(Base):
@@ -66,5 +66,5 @@ class Report(Base):
     message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[int] = mapped_column(Integer, default=now_ms)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
     weight: Mapped[float] = mapped_column(Float, default=1.0)

@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("roles", sa.String(200), nullable=False, server_default="citizen"),
         sa.Column("is_guest", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("token_version", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("created_at", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
     )
     op.create_table(
         "rooms",
@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("public", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("capacity", sa.Integer(), nullable=True),
         sa.Column("owner_id", sa.String(32), sa.ForeignKey("users.id"), nullable=True),
-        sa.Column("created_at", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
     )
     op.create_table(
         "reports",
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(64), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False, server_default="open"),
-        sa.Column("created_at", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("weight", sa.Float(), nullable=False, server_default="1.0"),
     )
     op.create_index("ix_reports_status", "reports", ["status", "created_at"])
