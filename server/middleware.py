@@ -47,9 +47,9 @@ def security_headers(csp: str) -> Callable[[web.Request, Handler], Awaitable[web
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         resp.headers.setdefault("X-Frame-Options", "DENY")
-        ctype = resp.headers.get("Content-Type", "")
-        if ctype.startswith("text/html"):
-            resp.headers.setdefault("Content-Security-Policy", csp)
+        # On every response: FileResponse sets its content type only when sent, and a CSP on
+        # non-HTML responses is harmless.
+        resp.headers.setdefault("Content-Security-Policy", csp)
         return resp
 
     return middleware
