@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from avatars import InterestConfig
 from rooms.base import Room
-from rooms.layouts import EXPO_LAYOUT, HALL_LAYOUT, SOCIAL_LAYOUT
+from rooms.hall.room import HallRoom  # the service hall lives in rooms/hall
+from rooms.layouts import EXPO_LAYOUT, SOCIAL_LAYOUT
 
 __all__ = ["HallRoom", "ExpoRoom", "SocialRoom", "ROOM_KINDS"]
-
-
-class HallRoom(Room):
-    """A service hall: lobby, guide desk, waiting area and counters."""
-
-    kind = "hall"
-    layout = HALL_LAYOUT
 
 
 class ExpoRoom(Room):

@@ -14,16 +14,19 @@ from aiohttp import web
 from rooms.base import RoomContext
 from rooms.client import Client
 from rooms.errors import RoomHookError
+from rooms.hall import HallService  # service hall
 from rooms.kinds import ROOM_KINDS
 from rooms.registry import RoomRegistry
 from rooms.ticker import Ticker
-from server import http_api
+from server import hall_http, http_api  # hall_http: service hall
 from server.auth.service import AccountService
 from server.auth.throttle import SlidingWindow
 from server.auth.tokens import TokenSigner
 from server.db.engine import Database
 from server.directory import DbRoomDirectory, seed_rooms
+from server.hall_setup import build_hall, hall_context  # service hall
 from server.metrics import Metrics
+from server.moderation_gate import ModerationGate
 from server.middleware import error_middleware, security_headers
 from server.realtime import Realtime
 from server.settings import Settings
@@ -49,8 +52,11 @@ class App:
     registry: RoomRegistry = field(init=False)
     realtime: Realtime = field(init=False)
     ticker: Ticker = field(init=False)
+    hall: HallService = field(init=False)
+    """The service hall (queues, counters, appointments); rooms reach it as services["hall"]."""
     login_limiter: SlidingWindow = field(init=False)
     guest_limiter: SlidingWindow = field(init=False)
+    moderation: ModerationGate = field(init=False)
     join_checks: list[JoinCheck] = field(default_factory=list)
     """Async checks run before every join (bans, private rooms); raise to refuse."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -63,12 +69,15 @@ class App:
         self.directory = DbRoomDirectory(self.db, s)
         self.login_limiter = SlidingWindow(s.login_attempts_per_minute, 60.0)
         self.guest_limiter = SlidingWindow(s.guest_logins_per_minute, 60.0)
+        self.moderation = ModerationGate(s, self.metrics)
+        self.accounts.name_gate = self.moderation.display_name
         self.realtime = Realtime(self)
         ctx = RoomContext(outbox=self.realtime.outbox, tick_hz=s.tick_hz,
                           on_hook_error=self._hook_error)
         self.registry = RoomRegistry(self.directory, ctx)
         for kind, cls in ROOM_KINDS.items():
             self.registry.define(kind, cls)
+        self.hall = build_hall(self)  # service hall: events, ctx.services["hall"]
         self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.tick_duration.observe,
                              on_skip=self.metrics.ticks_skipped.inc)
 
@@ -107,6 +116,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
                               client_max_size=1024 * 1024)
     web_app[http_api.APP_KEY] = app_state
     web_app.add_routes(http_api.routes)
+    web_app.add_routes(hall_http.routes)  # service hall
     app_state.realtime.sio.attach(web_app)
     add_static_routes(web_app, settings.webclient_dir)
 
@@ -129,4 +139,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     web_app.cleanup_ctx.append(database)
     web_app.cleanup_ctx.append(realtime)
+    web_app.cleanup_ctx.append(hall_context(app_state))  # service hall: load, seed, sweep
     return web_app

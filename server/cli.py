@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from pathlib import Path
 
 from aiohttp import web
 
@@ -82,6 +83,25 @@ def _user_role(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_with_app(settings, run))
 
 
+def _hall_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Service hall: upsert services, counters and synonyms from a YAML catalogue file."""
+    from server.hall_setup import load_catalogue_file
+
+    catalogue = load_catalogue_file(Path(args.file), standalone=args.replace)
+
+    async def run(app: object) -> int:
+        hall = app.hall  # type: ignore[attr-defined]
+        await hall.start()
+        n = await hall.manager.import_catalogue(None, catalogue, replace=args.replace)
+        total = sum(1 for s in hall.state.services.values() if s.active)
+        print(f"imported {n['services']} services, {n['counters']} counters, "
+              f"{n['synonyms']} synonym groups from {Path(args.file).name}; "
+              f"{total} services in the hall")
+        return 0
+
+    return asyncio.run(_with_app(settings, run))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="metahall", description="metahall server")
     sub = p.add_subparsers(dest="command", required=True)
@@ -99,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("username")
     r.add_argument("role")
     r.set_defaults(func=_user_role)
+    h = sub.add_parser("hall", help="service hall").add_subparsers(dest="hall_cmd", required=True)
+    hi = h.add_parser("import", help="import services and counters from a YAML catalogue")
+    hi.add_argument("file")
+    hi.add_argument("--replace", action="store_true",
+                    help="deactivate services and counters the file does not list")
+    hi.set_defaults(func=_hall_import)
     return p
 
 

@@ -34,6 +34,12 @@ class Metrics:
                                      "Ticks skipped because the loop fell behind", registry=r)
         self.hook_errors = Counter("metahall_room_hook_errors_total", "Room hook failures",
                                    ["hook"], registry=r)
+        self.moderation_verdicts = Counter("metahall_moderation_verdicts_total",
+                                           "Non-allow moderation verdicts", ["hook", "kind"],
+                                           registry=r)
+        self.moderation_seconds = Histogram(
+            "metahall_moderation_callback_seconds", "Time in moderation callbacks", ["hook"],
+            buckets=(0.0001, 0.0005, 0.001, 0.005, 0.02, 0.1, 0.5), registry=r)
         self.logins = Counter("metahall_logins_total", "Sign-ins", ["kind", "result"], registry=r)
 
     def render(self) -> bytes:

@@ -96,7 +96,7 @@ class Realtime:
         self._budgets: dict[str, _Budget] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.handlers: dict[str, Handler] = {}
-        self.chat = ChatRouter(self.presence, self.outbox)
+        self.chat = ChatRouter(self.presence, self.outbox, app.moderation.chat)
         self._allowed_origins = set(s.allowed_origins)
         self.on("join", self._join)
         self.on("leave", self._leave)

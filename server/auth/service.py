@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,12 +58,22 @@ def _clean_username(value: object) -> str:
     return value.lower()
 
 
+NameGate = Callable[[str, tuple[str, ...], str], Awaitable[None]]
+
+
+async def _any_name(_user_id: str, _roles: tuple[str, ...], _name: str) -> None:
+    return None
+
+
 class AccountService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, name_gate: NameGate = _any_name) -> None:
         self.db = db
+        self.name_gate = name_gate
+        """Moderation's display-name check; raises to refuse a name."""
 
     async def create_guest(self, display_name: object) -> UserInfo:
         name = clean_display_name(display_name)
+        await self.name_gate("", ("citizen",), name)
         async with self.db.session() as s, s.begin():
             user = User(display_name=name, roles="citizen", is_guest=True)
             s.add(user)
@@ -76,6 +87,7 @@ class AccountService:
         name = clean_display_name(display_name if display_name is not None else username)
         if not parse_roles(roles):
             raise BadRequest(f"role must be one of {', '.join(ROLES)}", field="role")
+        await self.name_gate("", tuple(parse_roles(roles)), name)
         hashed = await hash_password(pw)
         try:
             async with self.db.session() as s, s.begin():

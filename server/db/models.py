@@ -5,7 +5,18 @@ from __future__ import annotations
 import time
 import uuid
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,  # Index, UniqueConstraint, text: service hall
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "User", "RoomRecord", "Report", "new_id", "now_ms"]
@@ -68,3 +79,147 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+# -- service hall (rooms/hall; store in server/hall_store.py; migration 0002_hall) ---------------
+# JSON-valued columns are Text holding JSON, the same on SQLite and PostgreSQL.
+_ACTIVE_TICKET = "status IN ('waiting', 'called', 'serving')"
+_AT_COUNTER = "status IN ('called', 'serving')"
+
+
+class HallServiceRow(Base):
+    __tablename__ = "hall_services"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(2))
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    desc_zh: Mapped[str] = mapped_column(Text, default="")
+    desc_en: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[str] = mapped_column(Text, default="[]")
+    documents: Mapped[str] = mapped_column(Text, default="[]")
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    online_url: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    avg_service_s: Mapped[int] = mapped_column(Integer, default=300)
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    appointable: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+
+
+class HallCounterRow(Base):
+    __tablename__ = "hall_counters"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    x: Mapped[float] = mapped_column(Float)
+    z: Mapped[float] = mapped_column(Float)
+    services: Mapped[str] = mapped_column(Text, default="[]")
+    appointments_per_slot: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    open_services: Mapped[str] = mapped_column(Text, default="[]")
+    opened_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+
+
+class HallMeta(Base):
+    __tablename__ = "hall_meta"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class HallSequence(Base):
+    """The last ticket number handed out per service and (hall-local) day."""
+
+    __tablename__ = "hall_sequences"
+
+    service_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HallTicketRow(Base):
+    __tablename__ = "hall_tickets"
+    __table_args__ = (
+        UniqueConstraint("service_id", "day", "seq", name="uq_hall_tickets_number"),
+        Index("ux_hall_tickets_active_user", "user_id", "service_id", unique=True,
+              sqlite_where=text(_ACTIVE_TICKET), postgresql_where=text(_ACTIVE_TICKET)),
+        Index("ux_hall_tickets_counter_current", "counter_id", unique=True,
+              sqlite_where=text(_AT_COUNTER), postgresql_where=text(_AT_COUNTER)),
+        Index("ix_hall_tickets_queue", "status", "service_id", "priority", "sort_key"),
+        Index("ix_hall_tickets_created", "created_at"),
+        Index("ix_hall_tickets_user", "user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[str] = mapped_column(String(8))
+    service_id: Mapped[str] = mapped_column(ForeignKey("hall_services.id"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    display_name: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    sort_key: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(Integer)
+    day: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    counter_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    staff_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    called_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+    recalled_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    arrived_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    appointment_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    transferred_from: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    docs_checked: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class HallAppointmentRow(Base):
+    __tablename__ = "hall_appointments"
+    __table_args__ = (
+        Index("ux_hall_appointments_booked", "user_id", "service_id", unique=True,
+              sqlite_where=text("status = 'booked'"), postgresql_where=text("status = 'booked'")),
+        Index("ix_hall_appointments_due", "status", "start"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("hall_services.id"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    display_name: Mapped[str] = mapped_column(String(64))
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    ticket_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class HallSlotRow(Base):
+    """Places taken per appointment slot; bumped with a guarded UPDATE so no slot overbooks."""
+
+    __tablename__ = "hall_slots"
+
+    service_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HallRatingRow(Base):
+    __tablename__ = "hall_ratings"
+    __table_args__ = (Index("ix_hall_ratings_created", "created_at"),)
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("hall_tickets.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    service_id: Mapped[str] = mapped_column(String(32))
+    counter_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    staff_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[int] = mapped_column(BigInteger)
+# -- end service hall ----------------------------------------------------------------------------
