@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgpack
@@ -16,6 +17,7 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from server.metrics import Metrics
+from server.rtc import BUFFER_SKIP_BYTES, split_snap
 
 if TYPE_CHECKING:
     import socketio
@@ -58,6 +60,8 @@ class SocketOutbox:
         """Socket.IO sid -> Engine.IO sid, kept by the realtime layer."""
         self._events_out = metrics.events_out
         self._tasks: set[Any] = set()
+        self.rtc_channel: Callable[[str], Any] = lambda _sid: None
+        """The client's open WebRTC state channel, if any (set by the realtime layer)."""
 
     def _socket(self, sid: str) -> Any:
         eio_sid = self.eio_sids.get(sid)
@@ -80,11 +84,22 @@ class SocketOutbox:
             self._events_out.labels(event).inc()
 
     def send_snap(self, sid: str, snap: bytes) -> None:
+        channel = self.rtc_channel(sid)
+        if channel is not None:
+            for part in split_snap(snap):
+                channel.send(part)
+            self.metrics.snaps_sent.inc()
+            self.metrics.snap_bytes.inc(len(snap))
+            return
         if self._put(sid, encode_snap_packet(snap)):
             self.metrics.snaps_sent.inc()
             self.metrics.snap_bytes.inc(len(snap))
 
     def backlogged(self, sid: str) -> bool:
+        channel = self.rtc_channel(sid)
+        if channel is not None and channel.bufferedAmount > BUFFER_SKIP_BYTES:
+            self.metrics.snaps_skipped.inc()
+            return True
         sock = self._socket(sid)
         if sock is None:
             return True

@@ -69,6 +69,10 @@ class Settings:
     moderation_plugins: tuple[str, ...] = ()
     moderation_terms: str = ""
     log_level: str = "INFO"
+    rtc_max_peers: int = 200
+    """WebRTC state-channel peers per process; beyond it clients stay on Socket.IO."""
+    ice_servers: tuple[str, ...] = ()
+    """STUN/TURN URLs for WebRTC (none by default: host candidates on loopback/LAN)."""
     webclient_dir: Path = Path(__file__).resolve().parent.parent / "webclient"
     use_uvloop: bool = True
 
@@ -100,6 +104,8 @@ class Settings:
             moderation_plugins=_list(e, "METAHALL_MODERATION_PLUGINS"),
             moderation_terms=e.get("METAHALL_MODERATION_TERMS", ""),
             log_level=e.get("METAHALL_LOG_LEVEL", "INFO").upper(),
+            rtc_max_peers=_int(e, "METAHALL_RTC_MAX_PEERS", 200, 0, 100_000),
+            ice_servers=_list(e, "METAHALL_ICE_SERVERS"),
             use_uvloop=_bool(e, "METAHALL_UVLOOP", True),
         )
 
