@@ -1,0 +1,71 @@
+"""CPU and memory of processes (the server, the generator), sampled with psutil."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psutil
+
+__all__ = ["HostSampler", "ProcSample", "ProcSampler", "cores_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcSample:
+    """CPU % since the previous sample (100 = one core) and resident memory."""
+
+    cpu_percent: float
+    rss_mb: float
+
+
+class ProcSampler:
+    """Samples one process, plus its children (a server may fork workers)."""
+
+    def __init__(self, pid: int, *, children: bool = True) -> None:
+        self.pid = pid
+        self._proc = psutil.Process(pid)
+        self._children = children
+        self._known: dict[int, psutil.Process] = {pid: self._proc}
+        self._proc.cpu_percent(None)
+
+    def sample(self) -> ProcSample | None:
+        """CPU % over the interval since the last call; None once the process is gone."""
+        if self._children:
+            try:
+                for c in self._proc.children(recursive=True):
+                    if c.pid not in self._known:
+                        c.cpu_percent(None)
+                        self._known[c.pid] = c
+            except psutil.Error:
+                pass
+        cpu = rss = 0.0
+        alive = False
+        for pid, p in list(self._known.items()):
+            try:
+                with p.oneshot():
+                    cpu += p.cpu_percent(None)
+                    rss += p.memory_info().rss
+                alive = alive or pid == self.pid
+            except psutil.Error:
+                del self._known[pid]
+        if not alive:
+            return None
+        return ProcSample(round(cpu, 1), round(rss / 1e6, 1))
+
+
+class HostSampler:
+    """Per-core CPU % of the whole machine, to see load from other processes."""
+
+    def __init__(self) -> None:
+        psutil.cpu_percent(percpu=True)
+
+    def sample(self) -> list[float]:
+        """Busy % of each core since the previous call."""
+        return [round(v, 1) for v in psutil.cpu_percent(percpu=True)]
+
+
+def cores_of(pid: int) -> list[int] | None:
+    """The CPUs a process may run on (None if unknown)."""
+    try:
+        return sorted(psutil.Process(pid).cpu_affinity() or [])
+    except (psutil.Error, AttributeError):
+        return None
