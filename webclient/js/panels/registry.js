@@ -1,0 +1,26 @@
+// The panels offered in the room screen's dock, in one list.
+//
+// Later features plug in here — one module per panel, exporting a definition (see ../panels.js):
+//   queue       (hall:*)  take a number, see position / ETA, get guided to the counter when called
+//               → import { queuePanel } from "./queue.js";   when: (ctx) => ctx.room.kind === "hall"
+//   counter     (hall:*, staff)  open a counter, call next, finish
+//               → when: (ctx) => ctx.room.kind === "hall" && hasRole(ctx, "staff")
+//   booth       (expo:*)  booth info, booth chat channel "booth:<id>", leave contact (leads), meetings
+//               → when: (ctx) => ctx.room.kind === "expo"
+//   moderation  (any room, moderators)  flagged sessions, reports, actions
+//               → when: (ctx) => hasRole(ctx, "moderator") || hasRole(ctx, "admin")
+// Server events a panel needs (queue.update, queue.called, …) are routed to it through
+// ctx.transport.on(type, handler); unsubscribe in unmount().
+
+import { peoplePanel } from "./people.js";
+import { placesPanel } from "./places.js";
+
+/** Whether the signed-in user has `role`. */
+export function hasRole(ctx, role) {
+  return Boolean(ctx.user?.roles?.includes(role));
+}
+
+export const PANELS = [
+  placesPanel,
+  peoplePanel,
+];

@@ -1,0 +1,192 @@
+// Join / rejoin / reconnect state machine for one room, on top of a transport adapter.
+//
+//   idle ──enter()──▶ connecting ──connect──▶ joining ──ack ok──▶ joined
+//                         │                      │ack error            │ network drop
+//                         │connect_error(auth)   ▼                     ▼
+//                         └──────────────▶   refused  ◀──kick/ban── reconnecting ──connect──▶ joining (same room)
+//   any ──leave()──▶ closed
+//
+// Every change is dispatched on `document` as CustomEvent "metahall:connection"
+// {state, previous, code?, message?, attempt?}; a (re)join as "metahall:joined" {ack, rejoin}.
+
+export const ConnectionState = Object.freeze({
+  IDLE: "idle",
+  CONNECTING: "connecting",
+  JOINING: "joining",
+  JOINED: "joined",
+  RECONNECTING: "reconnecting",
+  REFUSED: "refused",
+  CLOSED: "closed",
+});
+
+/** Join refusals after which retrying on our own makes no sense. */
+const FINAL_CODES = new Set(["auth", "banned", "forbidden", "not_found", "full", "kicked", "refused", "bad_request"]);
+const RETRY_MS = [1000, 2000, 4000, 8000];
+
+export class RoomConnection {
+  /**
+   * @param {object} deps
+   * @param {import("./transport/socketio-adapter.js").SocketIoAdapter} deps.transport
+   * @param {EventTarget} [deps.target]
+   * @param {() => object} [deps.auth] extra connect auth fields, read at every (re)connect (e.g. {lang})
+   */
+  constructor({ transport, target = globalThis.document, auth = () => ({}) }) {
+    this.transport = transport;
+    this.auth = auth;
+    this.target = target;
+    this.state = ConnectionState.IDLE;
+    this.roomId = null;
+    this.avatar = null;
+    this.joinAck = null;
+    this.hello = null;
+    this.refusal = null;
+    this.attempt = 0;
+    this.joins = 0;
+    this._token = null;
+    this._pendingModeration = null;
+    this._retryTimer = null;
+
+    transport.on("connect", () => this._onConnect());
+    transport.on("disconnect", (d) => this._onDisconnect(d));
+    transport.on("connect_error", (d) => this._onConnectError(d));
+    transport.on("reconnect_attempt", ({ attempt }) => {
+      this.attempt = attempt;
+      if (this.state === ConnectionState.RECONNECTING) this._set(ConnectionState.RECONNECTING, { attempt });
+    });
+    transport.on("hello", (hello) => { this.hello = hello; });
+    transport.on("moderation", (notice) => {
+      if (notice?.action === "kick" || notice?.action === "ban") this._pendingModeration = notice;
+      this.target?.dispatchEvent(new CustomEvent("metahall:moderation", { detail: notice }));
+    });
+  }
+
+  get self() { return this.joinAck?.self ?? null; }
+  get joined() { return this.state === ConnectionState.JOINED; }
+
+  /** Connects (if needed) and joins `roomId`. Resolves with the join ack; rejects with {code, message}. */
+  enter({ token, roomId, avatar }) {
+    this._token = token;
+    this.roomId = roomId;
+    this.avatar = avatar ?? null;
+    this.refusal = null;
+    this._pendingModeration = null;
+    return new Promise((resolve, reject) => {
+      const onState = (ev) => {
+        const { state } = ev.detail;
+        if (state === ConnectionState.JOINED) { cleanup(); resolve(this.joinAck); }
+        else if (state === ConnectionState.REFUSED || state === ConnectionState.CLOSED) { cleanup(); reject(this.refusal ?? { code: state }); }
+      };
+      const cleanup = () => this.target.removeEventListener("metahall:connection", onState);
+      this.target.addEventListener("metahall:connection", onState);
+      if (this.transport.connected) {
+        this._join(false);
+      } else {
+        this._set(ConnectionState.CONNECTING);
+        this._connect();
+      }
+    });
+  }
+
+  /** Tries again after a refusal (e.g. the room was full). */
+  retry() {
+    if (!this._token || !this.roomId) return Promise.reject({ code: "bad_request" });
+    return this.enter({ token: this._token, roomId: this.roomId, avatar: this.avatar });
+  }
+
+  /** Leaves the room and closes the connection. */
+  async leave() {
+    clearTimeout(this._retryTimer);
+    const wasJoined = this.state === ConnectionState.JOINED;
+    this._set(ConnectionState.CLOSED);
+    if (wasJoined) await this.transport.request("leave", {}, { timeoutMs: 1500 });
+    this.transport.close();
+    this.joinAck = null;
+  }
+
+  async _join(rejoin) {
+    this._set(ConnectionState.JOINING);
+    const payload = { room: this.roomId };
+    if (this.avatar) payload.avatar = this.avatar;
+    const ack = await this.transport.request("join", payload, { timeoutMs: 8000 });
+    if (this.state !== ConnectionState.JOINING) return; // left or dropped meanwhile
+    if (ack.ok) {
+      this.joinAck = ack;
+      this.joins += 1;
+      this.attempt = 0;
+      this._set(ConnectionState.JOINED);
+      this.target?.dispatchEvent(new CustomEvent("metahall:joined", { detail: { ack, rejoin } }));
+      return;
+    }
+    const code = ack.error?.code ?? "unknown";
+    if (code === "timeout" || code === "offline" || code === "rate_limited") {
+      // Not a refusal: try again shortly.
+      this._set(ConnectionState.RECONNECTING, { code });
+      this._retryTimer = setTimeout(() => {
+        if (this.transport.connected && this.state === ConnectionState.RECONNECTING) this._join(rejoin);
+      }, 1500);
+      return;
+    }
+    this._refuse(code, ack.error?.message);
+  }
+
+  _onConnect() {
+    if (this.state === ConnectionState.CONNECTING) this._join(false);
+    else if (this.state === ConnectionState.RECONNECTING) this._join(true);
+  }
+
+  _onDisconnect({ reason, willReconnect }) {
+    if (this.state === ConnectionState.CLOSED || this.state === ConnectionState.REFUSED) return;
+    const notice = this._pendingModeration;
+    if (notice) {
+      this._refuse(notice.action === "ban" ? "banned" : "kicked", notice.reason, notice.until);
+      this.transport.close();
+      return;
+    }
+    this._set(ConnectionState.RECONNECTING, { reason });
+    if (!willReconnect) {
+      // The server ended the connection without saying why (e.g. it restarted): come back.
+      clearTimeout(this._retryTimer);
+      this._scheduleReconnect();
+    }
+  }
+
+  _connect() {
+    this.transport.connect({ token: this._token, ...this.auth() }).catch(() => { /* handled in _onConnectError */ });
+  }
+
+  /** Our own reconnection, for when socket.io gave up (the server ended the connection or refused it for now). */
+  _scheduleReconnect() {
+    clearTimeout(this._retryTimer);
+    const delay = RETRY_MS[Math.min(this.attempt, RETRY_MS.length - 1)];
+    this._retryTimer = setTimeout(() => {
+      if (this.state !== ConnectionState.RECONNECTING && this.state !== ConnectionState.CONNECTING) return;
+      this.attempt += 1;
+      this._set(this.state, { attempt: this.attempt });
+      this._connect();
+    }, delay);
+  }
+
+  _onConnectError({ code, message, willReconnect }) {
+    if (this.state === ConnectionState.CLOSED || this.state === ConnectionState.REFUSED) return;
+    if (FINAL_CODES.has(code)) {
+      this._refuse(code, message);
+      this.transport.close();
+      return;
+    }
+    if (this.state !== ConnectionState.CONNECTING) this._set(ConnectionState.RECONNECTING, { code, attempt: this.attempt });
+    // e.g. {code: "unavailable"}: the server asked us to come back later.
+    if (!willReconnect) this._scheduleReconnect();
+  }
+
+  _refuse(code, message, until) {
+    clearTimeout(this._retryTimer);
+    this.refusal = { code, message: message ?? "", until };
+    this._set(ConnectionState.REFUSED, this.refusal);
+  }
+
+  _set(state, extra = {}) {
+    const previous = this.state;
+    this.state = state;
+    this.target?.dispatchEvent(new CustomEvent("metahall:connection", { detail: { state, previous, ...extra } }));
+  }
+}
