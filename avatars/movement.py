@@ -12,13 +12,14 @@ from typing import Any
 
 from .models import MAX_ABS_COORD, Bounds, MoveResult
 
-__all__ = ["MIN_DT_S", "MAX_DT_S", "TAU", "parse_move", "normalise_yaw", "clamp_move"]
+__all__ = ["BURST_S", "TAU", "parse_move", "normalise_yaw", "clamp_move", "refill"]
 
 TAU = 2.0 * math.pi
-MIN_DT_S = 0.05
-"""Floor of the time credited to one move (20 Hz), so bursts cannot add up speed."""
-MAX_DT_S = 1.0
-"""Ceiling of the time credited to one move, so idling does not bank a teleport."""
+BURST_S = 0.5
+"""Movement allowance is a budget of metres refilled at ``max_speed`` and capped at
+``max_speed * BURST_S``: moves that arrive bunched (a busy network, a slow client) spend what the
+quiet interval before them earned, instead of being clamped per message; a teleport still
+moves at most the capped budget."""
 
 _isfinite = math.isfinite
 _MALFORMED = MoveResult.MALFORMED
@@ -103,21 +104,25 @@ def normalise_yaw(yaw: float) -> float:
     return 0.0 if r >= TAU else r  # -1e-20 % TAU rounds up to TAU
 
 
+def refill(budget: float, dt_s: float, max_speed: float) -> float:
+    """The movement budget (metres) after ``dt_s`` seconds at ``max_speed``, capped."""
+    cap = max_speed * BURST_S
+    earned = budget + max_speed * (dt_s if dt_s > 0.0 else 0.0)
+    return cap if earned > cap else earned
+
+
 def clamp_move(
     old: tuple[float, float, float],
     new: tuple[float, float, float],
-    dt_s: float,
-    max_speed: float,
+    limit: float,
     bounds: Bounds,
 ) -> tuple[float, float, float, bool]:
-    """Limit ``old → new`` to ``max_speed · dt`` (dt floored/capped), then into bounds.
+    """Limit ``old → new`` to ``limit`` metres, then into bounds.
 
     Returns the position to store and whether it differs from ``new``.
     """
     x0, y0, z0 = old
     x, y, z = new
-    dt = MIN_DT_S if dt_s < MIN_DT_S else MAX_DT_S if dt_s > MAX_DT_S else dt_s
-    limit = max_speed * dt
     dx, dy, dz = x - x0, y - y0, z - z0
     d2 = dx * dx + dy * dy + dz * dz
     clamped = False

@@ -51,7 +51,7 @@ class AvatarStore:
 
         grow("eid", np.int64, -1)
         grow("alive", np.bool_, False)
-        for name in ("x", "y", "z", "yaw", "last_ms"):
+        for name in ("x", "y", "z", "yaw", "last_ms", "budget"):
             grow(name, np.float64, 0.0)
         grow("anim", np.uint8, 0)
         grow("correct", np.bool_, False)
@@ -71,6 +71,7 @@ class AvatarStore:
         self.mv_z = _bytes(self.z).cast("d")
         self.mv_yaw = _bytes(self.yaw).cast("d")
         self.mv_last = _bytes(self.last_ms).cast("d")
+        self.mv_budget = _bytes(self.budget).cast("d")
         self.mv_ring = _bytes(self.ring).cast("d")
         self.mv_anim = _bytes(self.anim).cast("B")
         self.mv_head = _bytes(self.head).cast("q")
@@ -120,6 +121,8 @@ class AvatarStore:
     z: F64
     yaw: F64
     last_ms: F64
+    budget: F64
+    """Metres this avatar may still move right now (see ``movement.BURST_S``)."""
     anim: npt.NDArray[np.uint8]
     correct: npt.NDArray[np.bool_]
     base: I64

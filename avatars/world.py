@@ -48,7 +48,7 @@ from .models import (
     MoveResult,
     StepOutput,
 )
-from .movement import TAU, clamp_move, normalise_yaw, parse_move
+from .movement import TAU, clamp_move, normalise_yaw, parse_move, refill
 from .snapshot import assemble, encode_rows
 from .store import AvatarStore
 from .views import ViewTracker
@@ -114,6 +114,7 @@ class AvatarWorld:
         st.yaw[slot] = normalise_yaw(yaw)
         st.anim[slot] = 0
         st.last_ms[slot] = now_ms
+        st.budget[slot] = 0.0  # a reused slot must not inherit the previous avatar's allowance
 
     def remove(self, eid: int) -> None:
         """Take an avatar out; observers that saw it get it in ``gone``."""
@@ -154,9 +155,11 @@ class AvatarWorld:
         st.mv_head[slot] = head + 1 if head + 1 < window else 0
         mx, my, mz = st.mv_x, st.mv_y, st.mv_z
         dt = (now_ms - st.mv_last[slot]) * 0.001
-        x, y, z, clamped = clamp_move(
-            (mx[slot], my[slot], mz[slot]), (x, y, z), dt, self.config.max_speed, self.bounds
-        )
+        budget = refill(st.mv_budget[slot], dt, self.config.max_speed)
+        x0, y0, z0 = mx[slot], my[slot], mz[slot]
+        x, y, z, clamped = clamp_move((x0, y0, z0), (x, y, z), budget, self.bounds)
+        spent = math.sqrt((x - x0) ** 2 + (y - y0) ** 2 + (z - z0) ** 2)
+        st.mv_budget[slot] = budget - spent if spent < budget else 0.0
         mx[slot], my[slot], mz[slot] = x, y, z
         st.mv_yaw[slot] = normalise_yaw(yaw)
         st.mv_anim[slot] = anim

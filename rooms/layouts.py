@@ -87,15 +87,18 @@ def _social_features() -> tuple[dict[str, Any], ...]:
     f: list[dict[str, Any]] = []
     for i in range(8):
         a = i * math.pi / 4
-        f.append({"type": "seating", "x": round(12 * math.cos(a), 2), "z": round(12 * math.sin(a), 2),
-                  "w": 3, "d": 1, "h": 0.5, "yaw": round(a, 3), "color": "#8a6f5a"})
+        x, z = 12 * math.cos(a), 12 * math.sin(a)
+        # benches face the centre of the plaza
+        f.append({"type": "seating", "x": round(x, 2), "z": round(z, 2), "w": 3, "d": 1, "h": 0.5,
+                  "yaw": round(math.atan2(-x, -z), 3), "color": "#8a6f5a"})
     for x, z in ((-25, -25), (25, -25), (-25, 25), (25, 25), (0, -28), (0, 28)):
         f.append({"type": "plant", "x": x, "z": z, "w": 2, "d": 2, "h": 2.5})
     return tuple(f)
 
 
-HALL_LAYOUT = Layout(-60, 60, -40, 40, spawn_area=(-20, 20, 24, 36), spawn_yaw=0.0,
+# yaw 0 faces +z (three.js); pi faces -z, toward the counters and the stage.
+HALL_LAYOUT = Layout(-60, 60, -40, 40, spawn_area=(-8, 8, 26, 34), spawn_yaw=math.pi,
                      features=_hall_features())
-EXPO_LAYOUT = Layout(-80, 80, -50, 50, spawn_area=(-25, 25, 40, 48), spawn_yaw=0.0,
+EXPO_LAYOUT = Layout(-80, 80, -50, 50, spawn_area=(-8, 8, 40, 46), spawn_yaw=math.pi,
                      features=_expo_features())
 SOCIAL_LAYOUT = Layout(-35, 35, -35, 35, spawn_area=(-6, 6, -6, 6), features=_social_features())

@@ -90,13 +90,24 @@ def test_teleport_is_clamped_toward_the_target_at_max_speed() -> None:
     assert x == pytest.approx(0.36) and z == pytest.approx(0.48)
 
 
-def test_speed_budget_has_a_floor_and_a_ceiling() -> None:
+def test_speed_budget_refills_at_max_speed_and_is_capped() -> None:
     world = _world()
-    world.move(1, [5.0, 0.0, 0.0, 0.0, 0], 1.0)  # 1 ms later: floored to 50 ms → 0.3 m
-    assert world.position(1)[0] == pytest.approx(0.3)
-    world.move(1, [50.0, 0.0, 0.0, 0.0, 0], 60_000.0)  # a minute idle buys 1 s only
-    assert world.position(1)[0] == pytest.approx(6.3)
-    assert world.move(1, [6.8, 0.0, 0.0, 0.0, 0], 60_100.0) is MoveResult.ACCEPTED
+    world.move(1, [5.0, 0.0, 0.0, 0.0, 0], 1.0)  # 1 ms after spawn: 6 mm earned
+    assert world.position(1)[0] == pytest.approx(0.006)
+    world.move(1, [50.0, 0.0, 0.0, 0.0, 0], 60_000.0)  # a minute idle buys BURST_S (0.5 s) only
+    assert world.position(1)[0] == pytest.approx(3.006)
+    assert world.move(1, [3.5, 0.0, 0.0, 0.0, 0], 60_100.0) is MoveResult.ACCEPTED
+
+
+def test_bunched_moves_spend_what_the_quiet_interval_earned() -> None:
+    world = _world()
+    world.move(1, [0.0, 0.0, 0.0, 0.0, 0], 400.0)  # 0.4 s quiet: 2.4 m earned
+    # Three 0.5 m steps arriving 2 ms apart (a slow client flushing) are all accepted...
+    results = [world.move(1, [0.5 * i, 0.0, 0.0, 0.0, 1], 400.0 + 2 * i) for i in (1, 2, 3)]
+    assert results == [MoveResult.ACCEPTED] * 3
+    # ...but the budget is spent: a further 3 m jump right away is clamped.
+    assert world.move(1, [4.5, 0.0, 0.0, 0.0, 1], 410.0) is MoveResult.CLAMPED
+    assert world.position(1)[0] < 2.5
 
 
 def test_moves_are_clamped_into_bounds() -> None:

@@ -123,15 +123,15 @@ def test_leaving_view_and_removal_are_gone_and_reentry_is_entered() -> None:
     world.add(2, 11.0, 0.0, 10.0, 0.0, 0.0)
     world.add(3, 12.0, 0.0, 10.0, 0.0, 0.0)
     world.step(1)
-    for t in range(2, 8):  # walk 2 out of range (15 m) at 6 m/s
-        world.move(2, [11.0 + 6 * (t - 1), 0.0, 10.0, 0.0, 0], t * 1000.0)
+    for t in range(2, 14):  # walk 2 out of range (15 m) at 6 m/s, 3 m every 0.5 s
+        world.move(2, [11.0 + 3 * (t - 1), 0.0, 10.0, 0.0, 0], t * 500.0)
     out = {o.eid: o for o in world.step(2)}
     assert decode_snap(out[1].snap or b"")[2] == [2]
     world.remove(3)
     out = {o.eid: o for o in world.step(3)}
     assert decode_snap(out[1].snap or b"")[2] == [3]
-    for t in range(9, 14):
-        world.move(2, [47.0 - 6 * (t - 8), 0.0, 10.0, 0.0, 0], t * 1000.0)  # back to 17 m
+    for t in range(15, 25):
+        world.move(2, [47.0 - 3 * (t - 14), 0.0, 10.0, 0.0, 0], t * 500.0)  # back to 17 m
     out = {o.eid: o for o in world.step(4)}
     assert out[1].entered == [2]
     assert decode_snap(out[1].snap or b"")[1] == [[2, 1700, 0, 1000, 0, 0]]
