@@ -37,6 +37,7 @@ from rooms.errors import (
 )
 from rooms.layouts import Layout
 from rooms.outbox import Outbox
+from rooms.trails import TrailRecorder  # moderation: position trails
 
 __all__ = ["Room", "RoomPhase", "RoomOptions", "RoomContext"]
 
@@ -93,6 +94,7 @@ class Room:
         self.locked = False
         self.empty_since: float | None = ctx.clock()
         self.chat_log: deque[dict[str, Any]] = deque(maxlen=self.chat_log_size)
+        self.trails = TrailRecorder()  # moderation: 2 Hz positions, last 5 min (evidence)
         self._free_eids: list[int] = []
         self._next_eid = 1
         self._rng = random.Random()
@@ -183,6 +185,8 @@ class Room:
         self.clients[eid] = client
         self.empty_since = None
         self.world.add(eid, spawn[0], spawn[1], spawn[2], spawn[3], self.ctx.clock() * 1000)
+        self.trails.joined(eid, client.user.id, client.user.display_name,
+                           self.ctx.clock() * 1000)  # moderation
         return {
             "self": eid,
             "room": self.id,
@@ -205,6 +209,7 @@ class Room:
             return
         del self.clients[eid]
         self.world.remove(eid)
+        self.trails.left(eid, self.ctx.clock() * 1000)  # moderation
         # The id is reused only after others were told it is gone (next tick's snap).
         asyncio.get_running_loop().call_later(2.0, self._free_eids.append, eid)
         client.room, client.eid, client.ready = None, 0, False
@@ -241,6 +246,9 @@ class Room:
                                 [clients[e].enter_info() for e in obs.entered if e in clients])
                 if obs.snap is not None:
                     outbox.send_snap(client.sid, obs.snap)
+            now_ms = self.ctx.clock() * 1000  # moderation: trail sample at 2 Hz
+            if self.trails.due(now_ms):
+                self.trails.sample(now_ms, clients.keys(), self.world.position)
         if self._overridden("on_tick"):
             try:
                 await self._call("on_tick", TickHookError, None, lambda: self.on_tick(tick))

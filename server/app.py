@@ -18,7 +18,11 @@ from rooms.hall import HallService  # service hall
 from rooms.kinds import ROOM_KINDS
 from rooms.registry import RoomRegistry
 from rooms.ticker import Ticker
-from server import hall_http, http_api  # hall_http: service hall
+from server import (  # hall_http: service hall; moderation_http: moderation
+    hall_http,
+    http_api,
+    moderation_http,
+)
 from server.auth.service import AccountService
 from server.auth.throttle import SlidingWindow
 from server.auth.tokens import TokenSigner
@@ -26,8 +30,9 @@ from server.db.engine import Database
 from server.directory import DbRoomDirectory, seed_rooms
 from server.hall_setup import build_hall, hall_context  # service hall
 from server.metrics import Metrics
-from server.moderation_gate import ModerationGate
 from server.middleware import error_middleware, security_headers
+from server.moderation_gate import ModerationGate
+from server.moderation_service import ModerationService  # moderation
 from server.realtime import Realtime
 from server.settings import Settings
 from server.static import add_static_routes, content_security_policy
@@ -57,6 +62,8 @@ class App:
     login_limiter: SlidingWindow = field(init=False)
     guest_limiter: SlidingWindow = field(init=False)
     moderation: ModerationGate = field(init=False)
+    mod: ModerationService = field(init=False)
+    """Moderation: verdicts to cases, reports, actions, sanctions, audit, retention."""
     join_checks: list[JoinCheck] = field(default_factory=list)
     """Async checks run before every join (bans, private rooms); raise to refuse."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -78,6 +85,7 @@ class App:
         for kind, cls in ROOM_KINDS.items():
             self.registry.define(kind, cls)
         self.hall = build_hall(self)  # service hall: events, ctx.services["hall"]
+        self.mod = ModerationService(self)  # moderation: report/mod.action events, join check
         self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.tick_duration.observe,
                              on_skip=self.metrics.ticks_skipped.inc)
 
@@ -117,6 +125,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     web_app[http_api.APP_KEY] = app_state
     web_app.add_routes(http_api.routes)
     web_app.add_routes(hall_http.routes)  # service hall
+    web_app.add_routes(moderation_http.routes)  # moderation
     app_state.realtime.sio.attach(web_app)
     add_static_routes(web_app, settings.webclient_dir)
 
@@ -139,5 +148,19 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     web_app.cleanup_ctx.append(database)
     web_app.cleanup_ctx.append(realtime)
+
+    async def close_connections(_: web.Application) -> None:
+        # on_shutdown runs before aiohttp waits for open handlers: closing the WebSockets here
+        # lets a Ctrl-C finish at once instead of after the shutdown timeout.
+        await app_state.realtime.shutdown()
+
+    web_app.on_shutdown.append(close_connections)
     web_app.cleanup_ctx.append(hall_context(app_state))  # service hall: load, seed, sweep
+
+    async def moderation(_: web.Application) -> AsyncIterator[None]:  # moderation
+        await app_state.mod.start()
+        yield
+        await app_state.mod.stop()
+
+    web_app.cleanup_ctx.append(moderation)
     return web_app

@@ -37,7 +37,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
               "(Ctrl-C to stop)", flush=True)
 
     web.run_app(app, host=host, port=port, print=announce, access_log=None,
-                shutdown_timeout=5.0, handle_signals=True)
+                shutdown_timeout=2.0, handle_signals=True)
     return 0
 
 
@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     hi.add_argument("--replace", action="store_true",
                     help="deactivate services and counters the file does not list")
     hi.set_defaults(func=_hall_import)
+    from server.moderation_cli import add_commands  # moderation: audit verify, privacy
+
+    add_commands(sub)
     return p
 
 

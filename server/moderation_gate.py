@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 
@@ -35,18 +36,23 @@ class ModerationGate:
                                              timeout=0.5)
         path = Path(settings.moderation_terms) if settings.moderation_terms else Path(
             str(resources.files("moderation").joinpath("data/terms-example.txt")))
+        self.terms_path = path  # moderation service: file part of the term list
         self.terms = TermFilter.load(path)
         self.terms.register(self.callbacks)
         # Chat rate: about 2 messages a second, bursts of 8; repeats and link floods caught too.
         self.flood = FloodGuard(FloodConfig(rate=2.0, burst=8))
         self.callbacks.register_callbacks(check_chat=self.flood.check_chat)
         self.plugins = load_plugins(list(settings.moderation_plugins), self.callbacks)
+        self.sink: Callable[[str, Verdict, object], Awaitable[None]] | None = None
+        """The moderation service's recorder (server/moderation_service.py): cases, audit."""
         log.info("moderation ready terms=%d plugins=%d", len(self.terms), len(self.plugins))
 
     async def _record(self, hook: str, verdict: Verdict, ctx: object) -> None:
         self.metrics.moderation_verdicts.labels(hook, verdict_kind(verdict)).inc()
         log.info("moderation verdict hook=%s kind=%s user=%s", hook, verdict_kind(verdict),
                  getattr(ctx, "user_id", "?"))
+        if self.sink is not None:
+            await self.sink(hook, verdict, ctx)
 
     def _observe(self, hook: str, qualname: str, seconds: float, outcome: str) -> None:
         self.metrics.moderation_seconds.labels(hook).observe(seconds)

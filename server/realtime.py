@@ -23,6 +23,7 @@ from rooms.payloads import require_mapping
 from server.auth.tokens import TokenError
 from server.errors import error_body
 from server.outbox import SocketOutbox
+from server.rtc import RtcManager
 
 if TYPE_CHECKING:
     from server.app import App
@@ -102,6 +103,11 @@ class Realtime:
         self.on("leave", self._leave)
         self.on("chat", self._chat)
         self.on("room.lock", self._room_lock)
+        self.rtc = RtcManager(s.rtc_max_peers, s.ice_servers, on_move=self._move,
+                              on_change=self._transport_changed)
+        self.outbox.rtc_channel = self.rtc.channel
+        self.on("rtc.offer", self.rtc.offer)
+        self.on("rtc.close", self._rtc_close)
 
     # -- registration -------------------------------------------------------------------
     def on(self, event: str, handler: Handler) -> None:
@@ -140,6 +146,9 @@ class Realtime:
         if lang not in ("zh-CN", "en"):
             accept = str(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
             lang = "zh-CN" if accept.lower().startswith("zh") else "en"
+        refusal = self.app.mod.connect_refusal(user.id, lang)  # moderation: banned users
+        if refusal is not None:
+            raise socketio.exceptions.ConnectionRefusedError("Banned", refusal)
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/") or ""
         client = Client(sid=sid, user=user, eio_sid=eio_sid, lang=lang)
         self.clients[sid] = client
@@ -162,6 +171,7 @@ class Realtime:
             if not users:
                 del self.by_user[client.user.id]
         self.app.metrics.connections.dec()
+        await self.rtc.close(sid)
         async with client.lock:
             await self.app.registry.leave(client, consented=False)
         self.outbox.eio_sids.pop(sid, None)
@@ -211,13 +221,7 @@ class Realtime:
         event = args[0]
         payload = args[1] if len(args) > 1 else None
         if event == "move":
-            room = client.room
-            if room is None or not client.ready:
-                m.moves_dropped.labels("not_in_room").inc()
-                return
-            result = room.move(client, payload)
-            if result.dropped:
-                m.moves_dropped.labels(result.value).inc()
+            self._move(client, payload)
             return
         m.events_in.labels(event if event in self.handlers or "." in event else "_unknown").inc()
         budget = self._budgets.get(client.sid)
@@ -229,6 +233,26 @@ class Realtime:
         task = asyncio.create_task(self.dispatch(client, event, payload, ack_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _move(self, client: Client, payload: object) -> None:
+        """A ``move`` from Socket.IO or the WebRTC channel: straight into the room's world."""
+        room = client.room
+        if room is None or not client.ready:
+            self.app.metrics.moves_dropped.labels("not_in_room").inc()
+            return
+        result = room.move(client, payload)
+        if result.dropped:
+            self.app.metrics.moves_dropped.labels(result.value).inc()
+
+    def _transport_changed(self, client: Client, transport: str) -> None:
+        if client.sid in self.clients:
+            self.outbox.emit(client.sid, "rtc.transport", {"transport": transport})
+            if client.room is not None and transport == "webrtc":
+                # Snaps may have been lost in the switch: send the full view once.
+                client.room.world.resync(client.eid)
+
+    async def _rtc_close(self, client: Client, payload: object) -> dict[str, Any]:
+        return {"closed": await self.rtc.close(client.sid)}
 
     def _after_connect(self, eio_sid: str) -> None:
         client = self.by_eio.get(eio_sid)
@@ -312,13 +336,19 @@ class Realtime:
         """Tell every client we are going away, then close their connections."""
         for client in list(self.clients.values()):
             self.outbox.emit(client.sid, "system", {
-                "code": "shutdown",
+                "code": "shutdown", "level": "warning",
                 "text": {"zh-CN": "服务器正在重启，请稍候自动重连。",
                          "en": "The server is restarting; you will be reconnected."},
             })
-        await asyncio.sleep(0.05)
-        for sid in list(self.clients):
-            await self.sio.disconnect(sid)
+        if self.clients:
+            await asyncio.sleep(0.05)  # let the notices go out first
+            try:
+                await asyncio.wait_for(asyncio.gather(
+                    *(self.sio.disconnect(sid) for sid in list(self.clients)),
+                    return_exceptions=True), timeout=3.0)
+            except TimeoutError:
+                log.warning("shutdown: %d connections did not close in time", len(self.clients))
+        await self.rtc.close_all()
         for task in list(self._tasks):
             task.cancel()
 

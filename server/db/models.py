@@ -79,6 +79,9 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
+    # moderation (migration 0003_moderation): the case it feeds, the reporter's context (JSON)
+    case_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    context: Mapped[str] = mapped_column(Text, default="{}")
 
 
 # -- service hall (rooms/hall; store in server/hall_store.py; migration 0002_hall) ---------------
@@ -223,3 +226,140 @@ class HallRatingRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
 # -- end service hall ----------------------------------------------------------------------------
+
+
+# -- moderation (server/moderation_*.py; migration 0003_moderation) -----------------------------
+# JSON-valued columns are Text holding JSON. Millisecond timestamps are BigInteger.
+class ModCase(Base):
+    """A flagged session: opened by a Flag verdict or a report, holding frozen evidence."""
+
+    __tablename__ = "mod_cases"
+    __table_args__ = (Index("ix_mod_cases_status", "status", "severity", "opened_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    room_id: Mapped[str] = mapped_column(String(80))
+    instance: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    """open | actioned | dismissed"""
+    severity: Mapped[int] = mapped_column(Integer, default=2)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="flag")
+    subjects: Mapped[str] = mapped_column(Text, default="[]")
+    opened_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    closed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ModEvidence(Base):
+    """One freeze of a room's recent chat and position trails, attached to a case."""
+
+    __tablename__ = "mod_evidence"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("mod_cases.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms, index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class ModVerdict(Base):
+    """A non-allow verdict of a moderation hook."""
+
+    __tablename__ = "mod_verdicts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    ts: Mapped[int] = mapped_column(BigInteger, default=now_ms, index=True)
+    hook: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(8))
+    code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    room_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    case_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+
+
+class ModAction(Base):
+    """A moderator's (or the system's) action; mutes and bans are active until ``until``."""
+
+    __tablename__ = "mod_actions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ms, index=True)
+    actor_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(12))
+    target_user_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    room_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    case_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason_code: Mapped[str] = mapped_column(String(24), default="other")
+    note: Mapped[str] = mapped_column(Text, default="")
+    until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    audit_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    origin: Mapped[str] = mapped_column(String(16), default="")
+    """The server process that applied it live; the others apply it when they see it."""
+
+
+class ModAppeal(Base):
+    """A user's one appeal against one action."""
+
+    __tablename__ = "mod_appeals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    action_id: Mapped[str] = mapped_column(ForeignKey("mod_actions.id"), unique=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    """open | upheld | overturned"""
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    decided_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditRow(Base):
+    """One entry of the append-only, hash-chained audit log (moderation.audit)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ts: Mapped[int] = mapped_column(BigInteger)
+    actor_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(24))
+    target: Mapped[str] = mapped_column(String(96))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ModTerm(Base):
+    """A term added by an admin over HTTP (on top of the METAHALL_MODERATION_TERMS file)."""
+
+    __tablename__ = "mod_terms"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    text: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(8), default="block")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ms, index=True)
+    deleted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+class ModMeta(Base):
+    """Small moderation state shared by server processes (the signed audit head, versions)."""
+
+    __tablename__ = "mod_meta"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+# -- end moderation ------------------------------------------------------------------------------
