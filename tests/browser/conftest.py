@@ -154,8 +154,10 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
+    # Package scope: Playwright's sync API keeps an event loop running in this thread while it
+    # is open, which would break every asyncio test that runs after the browser tests.
     _require()
     from playwright.sync_api import sync_playwright
 
