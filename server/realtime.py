@@ -247,8 +247,8 @@ class Realtime:
     def _transport_changed(self, client: Client, transport: str) -> None:
         if client.sid in self.clients:
             self.outbox.emit(client.sid, "rtc.transport", {"transport": transport})
-            if client.room is not None and transport == "webrtc":
-                # Snaps may have been lost in the switch: send the full view once.
+            if client.room is not None and client.eid in client.room.world:
+                # Snaps may have been lost in the switch (either way): send the full view once.
                 client.room.world.resync(client.eid)
 
     async def _rtc_close(self, client: Client, payload: object) -> dict[str, Any]:

@@ -8,6 +8,8 @@
 //
 // Every change is dispatched on `document` as CustomEvent "metahall:connection"
 // {state, previous, code?, message?, attempt?}; a (re)join as "metahall:joined" {ack, rejoin}.
+// With an `rtc` channel (transport/webrtc-channel.js), every (re)join also tries the WebRTC state
+// channel; leaving or being refused closes it (a dropped connection closes it by itself).
 
 export const ConnectionState = Object.freeze({
   IDLE: "idle",
@@ -29,9 +31,11 @@ export class RoomConnection {
    * @param {import("./transport/socketio-adapter.js").SocketIoAdapter} deps.transport
    * @param {EventTarget} [deps.target]
    * @param {() => object} [deps.auth] extra connect auth fields, read at every (re)connect (e.g. {lang})
+   * @param {import("./transport/webrtc-channel.js").WebRtcChannel} [deps.rtc] optional WebRTC state channel
    */
-  constructor({ transport, target = globalThis.document, auth = () => ({}) }) {
+  constructor({ transport, target = globalThis.document, auth = () => ({}), rtc = null }) {
     this.transport = transport;
+    this.rtc = rtc;
     this.auth = auth;
     this.target = target;
     this.state = ConnectionState.IDLE;
@@ -98,6 +102,7 @@ export class RoomConnection {
     clearTimeout(this._retryTimer);
     const wasJoined = this.state === ConnectionState.JOINED;
     this._set(ConnectionState.CLOSED);
+    this.rtc?.stop({ tellServer: false }); // the leave and the closed socket end it on the server
     if (wasJoined) await this.transport.request("leave", {}, { timeoutMs: 1500 });
     this.transport.close();
     this.joinAck = null;
@@ -115,6 +120,7 @@ export class RoomConnection {
       this.attempt = 0;
       this._set(ConnectionState.JOINED);
       this.target?.dispatchEvent(new CustomEvent("metahall:joined", { detail: { ack, rejoin } }));
+      this.rtc?.start(); // in the background; Socket.IO carries everything until the channel opens
       return;
     }
     const code = ack.error?.code ?? "unknown";
@@ -180,6 +186,7 @@ export class RoomConnection {
 
   _refuse(code, message, until) {
     clearTimeout(this._retryTimer);
+    this.rtc?.stop();
     this.refusal = { code, message: message ?? "", until };
     this._set(ConnectionState.REFUSED, this.refusal);
   }

@@ -8,6 +8,7 @@ import { ConnectionState, RoomConnection } from "./room-connection.js";
 import { RoomLayout } from "./room-layout.js";
 import { Toasts } from "./toasts.js";
 import { SocketIoAdapter } from "./transport/socketio-adapter.js";
+import { Transport, WebRtcChannel } from "./transport/webrtc-channel.js";
 import { View2D } from "./view2d.js";
 import { webglAvailable } from "./view3d.js";
 import { WorldState } from "./world-state.js";
@@ -36,9 +37,13 @@ export class RoomScreen {
     this.viewEl = this.$("#view");
     this.toasts = new Toasts(this.$("#toasts"));
     this.transport = new SocketIoAdapter();
-    this.connection = new RoomConnection({ transport: this.transport, auth: () => ({ lang: i18n.lang }) });
+    // Snaps and moves over the WebRTC state channel when it opens (`?rtc=0` never tries).
+    this.rtc = new WebRtcChannel({ signaling: this.transport, enabled: !["0", "off", "false"].includes(params.get("rtc")) });
+    this.connection = new RoomConnection({ transport: this.transport, rtc: this.rtc, auth: () => ({ lang: i18n.lang }) });
     this.world = new WorldState();
-    this.local = new LocalAvatar({ send: (type, payload, opts) => this.transport.send(type, payload, opts) });
+    this.local = new LocalAvatar({
+      send: (type, payload, opts) => this.rtc.send(type, payload, opts) || this.transport.send(type, payload, opts),
+    });
     this.chat = new ChatPanel(this.$("#chat"), {
       i18n,
       send: (channel, text) => this.transport.request("chat", { channel, text }),
@@ -140,7 +145,9 @@ export class RoomScreen {
       instance: this.connection.joinAck?.instance ?? null,
       user: this.session?.user ?? null,
       self,
-      transport: this.transport.transportName,
+      transport: this.rtc.transport,
+      socketTransport: this.transport.transportName,
+      rtc: this.rtc.stats(),
       entities,
       entityCount: this.world.entities.size,
       view: this.view?.kind ?? null,
@@ -163,7 +170,7 @@ export class RoomScreen {
   _wireTransport() {
     const t = this.transport;
     t.on("enter", (list) => this.world.applyEnter(list));
-    t.on("snap", (bytes) => {
+    const onSnap = (bytes) => {
       let snap;
       try {
         snap = t.decode(bytes);
@@ -173,7 +180,10 @@ export class RoomScreen {
       }
       const correction = this.world.applySnap(snap, performance.now());
       if (correction) this.local.correct(correction);
-    });
+    };
+    t.on("snap", onSnap);
+    this.rtc.onSnap = onSnap; // same bytes on the WebRTC state channel
+    document.addEventListener("metahall:rtc", () => this._renderTransport());
     t.on("chat", (msg) => this.chat.receive(msg));
     t.on("system", (msg) => {
       const texts = msg?.text ?? msg?.texts;
@@ -354,11 +364,34 @@ export class RoomScreen {
     let text = this.i18n.t(keys[state] ?? "conn.idle", { n: attempt ?? this.connection.attempt ?? 0 });
     if (state === ConnectionState.JOINED && this.transport.transportName === "polling") text += ` · ${this.i18n.t("conn.polling")}`;
     this.$("#conn-text").textContent = text;
+    this._renderTransport();
     const notice = this.$("#view-notice");
     const show = state === ConnectionState.RECONNECTING || state === ConnectionState.CONNECTING || state === ConnectionState.JOINING;
     notice.hidden = !show;
     if (show) notice.textContent = text;
     this.viewEl.classList.toggle("offline", state === ConnectionState.RECONNECTING);
+  }
+
+  /** The small label beside the connection status: which transport carries the room's updates. */
+  _renderTransport() {
+    let el = this.$("#conn-transport");
+    if (!el) {
+      el = document.createElement("span");
+      el.id = "conn-transport";
+      el.className = "conn-transport";
+      el.setAttribute("role", "img"); // a badge: its aria-label says what the short text means
+      this.$("#conn").append(el);
+    }
+    const webrtc = this.rtc.transport === Transport.WEBRTC;
+    // In polling mode the status text already says so; "WebSocket" would be wrong there.
+    const kind = webrtc ? "webrtc" : this.transport.transportName === "websocket" ? "websocket" : null;
+    el.hidden = this.connection.state !== ConnectionState.JOINED || kind === null;
+    if (el.hidden) return;
+    el.dataset.transport = kind;
+    el.textContent = this.i18n.t(`conn.transport.${kind}`);
+    const label = this.i18n.t(`conn.transport.${kind}_label`);
+    el.setAttribute("aria-label", label);
+    el.title = label;
   }
 
   _showRefusal(refusal) {
