@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from rooms.errors import MetahallError
 from server.errors import error_body, http_status
@@ -38,7 +39,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _json_error(500, "internal", "Internal error.")
 
 
-def security_headers(csp: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def security_headers(csp: str) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         resp = await handler(request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgpack
 from engineio import packet as eio_packet
@@ -37,7 +37,7 @@ BACKLOG_DISCONNECT = 2000
 
 def encode_event(event: str, data: Any) -> bytes:
     """The msgpack Socket.IO EVENT packet for namespace '/'."""
-    return msgpack.packb({"type": sio_packet.EVENT, "data": [event, data], "nsp": "/"})
+    return cast(bytes, msgpack.packb({"type": sio_packet.EVENT, "data": [event, data], "nsp": "/"}))
 
 
 def encode_snap_packet(snap: bytes) -> bytes:

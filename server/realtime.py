@@ -43,7 +43,7 @@ _UNPACK_LIMITS = {
 }
 
 
-class _Server(socketio.AsyncServer):
+class _Server(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio with our Engine.IO message entry point."""
 
     def __init__(self, realtime: Realtime, **kwargs: Any) -> None:

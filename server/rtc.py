@@ -122,17 +122,14 @@ class RtcManager:
                 return
             peer.channel = channel
 
-            @channel.on("open")
             def on_open() -> None:
                 peer.opened.set()
                 self._changed(client, "webrtc")
 
-            @channel.on("close")
             def on_close() -> None:
                 self._changed(client, "socketio")
                 self._spawn(self.close(client.sid))
 
-            @channel.on("message")
             def on_message(message: object) -> None:
                 if isinstance(message, bytes) and self.on_move is not None and len(message) < 256:
                     try:
@@ -142,6 +139,9 @@ class RtcManager:
                         move = None
                     self.on_move(client, move)
 
+            channel.on("open", on_open)
+            channel.on("close", on_close)
+            channel.on("message", on_message)
             if channel.readyState == "open":
                 on_open()
 
