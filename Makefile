@@ -44,6 +44,7 @@ bench: setup
 	mkdir -p bench/results
 	$(PY) -m loadtest.bench_world --out bench/results/world-step.json
 	$(PY) -m loadtest.bench_avatar_sync
+	$(PY) -m loadtest.bench_webrtc
 
 screenshots: setup browser-deps
 	$(PY) -m tests.browser.screenshots --out bench/results/screenshots

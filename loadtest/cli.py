@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="seconds to spread connections over (default: bots/100, at least 3, at most 30)",
     )
+    a(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="connect nobody in the last SETTLE seconds of the ramp, so every bot is walking"
+        " (with webrtc: on its channel) when the measured window starts (0)",
+    )
     a("--area", type=float, default=60.0, help="side in m of the square bots walk in (60)")
     a("--room", default="hall:main", help="room to join (default hall:main)")
     a("--procs", type=int, default=1, help="generator processes (spread over cores)")
@@ -51,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     a("--aoi-k", type=int, default=64, help="server's nearest-entities limit (64)")
     a("--server-pid", type=int, default=None, help="sample this process' CPU and RSS")
     a("--deflate", action="store_true", help="offer permessage-deflate on the WebSockets")
+    a(
+        "--transport",
+        choices=("websocket", "webrtc"),
+        default="websocket",
+        help="websocket: all over Socket.IO (default). webrtc: moves and snaps on an aiortc"
+        " data channel per bot (join, acks, enter over Socket.IO); about 2 ms of generator CPU"
+        " per bot-second, so one process holds ~300 bots at 10 Hz (loadtest/README.md); use"
+        " --procs beyond that",
+    )
     a("--no-uvloop", action="store_true", help="use the default asyncio loop")
     a("--name-prefix", default="bot-", help="guest display name prefix (default bot-)")
     a(
@@ -77,6 +93,8 @@ def config_from_args(ns: argparse.Namespace) -> LoadConfig:
     if ns.aoi_radius <= 0 or ns.aoi_k < 1:
         raise ValueError("need --aoi-radius > 0 and --aoi-k >= 1")
     ramp = ns.ramp if ns.ramp is not None else min(max(ns.bots / 100.0, 3.0), 30.0)
+    if not 0 <= ns.settle <= max(ramp, 0.0):
+        raise ValueError("--settle must be between 0 and the ramp")
     return LoadConfig(
         url=ns.url,
         bots=ns.bots,
@@ -94,6 +112,8 @@ def config_from_args(ns: argparse.Namespace) -> LoadConfig:
         compress=ns.deflate,
         uvloop=not ns.no_uvloop,
         name_prefix=ns.name_prefix,
+        transport=ns.transport,
+        settle_s=ns.settle,
         slo=SLO(staleness_p99_ms=ns.slo_staleness_p99, coverage_min=ns.slo_coverage),
     )
 
@@ -114,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"metahall-loadtest: {cfg.bots} bots in {cfg.procs} process(es) -> {cfg.url} "
-        f"room {cfg.room}, {cfg.rate_hz} Hz, ramp {cfg.ramp_s:.0f} s, "
+        f"room {cfg.room}, {cfg.rate_hz} Hz, {cfg.transport}, ramp {cfg.ramp_s:.0f} s, "
         f"measure {cfg.duration_s:.0f} s",
         file=sys.stderr,
     )

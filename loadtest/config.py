@@ -47,6 +47,16 @@ class LoadConfig:
     connect_timeout_s: float = 15.0
     uvloop: bool = True
     slo: SLO = SLO()
+    transport: str = "websocket"
+    """``websocket``: everything over Socket.IO. ``webrtc``: moves and snaps over a WebRTC
+    ``state`` data channel per bot (aiortc; see :mod:`loadtest.rtcbot`), the rest over
+    Socket.IO."""
+    settle_s: float = 0.0
+    """The last part of the ramp in which no bot connects: bots connect over the first
+    ``ramp_s - settle_s`` seconds, so the last ones are walking (with ``webrtc``: on their
+    channel) before the measured window starts."""
+    rtc_timeout_s: float = 20.0
+    """Offer to open channel; a bot whose channel is not open by then stays on Socket.IO."""
 
     @property
     def period_ms(self) -> float:

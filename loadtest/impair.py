@@ -141,7 +141,9 @@ class Impairment:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m loadtest.impair", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m loadtest.impair", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--name", default="mh")
     p.add_argument("--delay-ms", type=float, default=50.0, help="one-way delay each direction")
     p.add_argument("--loss", type=float, default=0.0, help="drop probability per packet, 0..1")

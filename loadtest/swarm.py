@@ -3,7 +3,7 @@
 Phases: log every bot in as a guest (bounded concurrency, backoff on 429) and
 report ``ready``; wait for the coordinator's ``go`` with the shared start time
 ``t0``; open connections spread evenly over the ramp (bot ``i`` of ``n`` at
-``t0 + ramp * i / n``, over all processes); ``join`` the room; walk; stop after the
+``t0 + (ramp - settle) * i / n``, over all processes); ``join`` the room; walk; stop after the
 measured duration and close every connection.
 
 Sending is one scheduler task, not one task per bot: each bot is given a phase
@@ -11,6 +11,10 @@ slot within the move period, and the scheduler wakes once per slot and sends the
 ``move`` of every bot whose grid time has come, position computed for that grid
 time (see :mod:`loadtest.walk`). Receiving is one reader task per connection;
 only observer bots (:mod:`loadtest.observer`) decode snaps, the others count bytes.
+
+With ``transport="webrtc"`` each bot, once joined, opens a WebRTC ``state`` channel
+(:mod:`loadtest.rtcbot`) and only then starts walking; its moves go on the channel while it
+is open (else over Socket.IO), and observers also decode the snaps that arrive on it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from .frames import MoveEncoder
 from .metrics import SampleSet
 from .observer import Observer
 from .roster import BotJoined, Present, Roster
+from .rtcbot import RtcObserver, RtcRefused, encode_move, open_link
 from .walk import Region, Walk
 
 __all__ = ["ANIM_WALK", "Worker", "wall_ms"]
@@ -65,6 +70,8 @@ class Bot:
     send_failed: bool = False
     connecting: bool = False
     """Between the start of its connection and the join ack (or a failure)."""
+    rtc: Any = None
+    """Its :class:`loadtest.rtcbot.RtcLink` once the WebRTC channel opened (webrtc only)."""
 
 
 class Worker:
@@ -78,12 +85,14 @@ class Worker:
         self._nslots = max(1, round(cfg.period_ms / _SLOT_MS))
         self._slot_ms = cfg.period_ms / self._nslots
         obs = cfg.observer_indices()
+        self._rtc = cfg.transport == "webrtc"
+        observer_cls: type[Observer] = RtcObserver if self._rtc else Observer
         self.bots = [
             Bot(
                 index=i,
                 name=f"{cfg.name_prefix}{i}",
                 slot=int(((i * _GOLDEN) % 1.0) * self._nslots),
-                observer=Observer("") if i in obs else None,
+                observer=observer_cls("") if i in obs else None,
             )
             for i in cfg.worker_indices(worker_id)
         ]
@@ -103,7 +112,7 @@ class Worker:
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last = dict.fromkeys(
-            ("moves", "bytes", "frames", "snaps", "corrections", "protocol"), 0
+            ("moves", "bytes", "frames", "snaps", "corrections", "protocol", "rtc_msgs"), 0
         )
 
     # -- coordinator messages -------------------------------------------------
@@ -178,6 +187,12 @@ class Worker:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        links = [b.rtc for b in self.bots if b.rtc is not None]
+        if links:
+            await asyncio.wait(
+                [asyncio.create_task(link.close()) for link in links],
+                timeout=self.cfg.drain_s + 3.0,
+            )
         conns = [b.conn for b in self.bots if b.conn is not None and not b.conn.closed]
         if conns:
             await asyncio.wait(
@@ -242,7 +257,8 @@ class Worker:
     async def _ramp(self, t0: float) -> None:
         cfg = self.cfg
         for bot in self.bots:
-            at_ms = t0 + cfg.ramp_s * 1000.0 * bot.index / cfg.bots
+            spread_s = max(cfg.ramp_s - cfg.settle_s, 0.0)
+            at_ms = t0 + spread_s * 1000.0 * bot.index / cfg.bots
             wait = (at_ms - wall_ms()) / 1000.0
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -278,6 +294,8 @@ class Worker:
         try:
             try:
                 ack = await conn.call("join", {"room": cfg.room}, wait_s=cfg.connect_timeout_s)
+                if self._rtc and isinstance(ack, dict) and ack.get("ok"):
+                    await self._open_rtc(bot, conn)
                 info = self._joined(bot, ack, t0)
             except (SioError, TimeoutError):
                 self.errors["join_timeout"] += 1
@@ -306,6 +324,23 @@ class Worker:
             now = wall_ms()
             self.roster.mark_gone(bot.index, now)
             self._send(("gone", bot.index, now))
+
+    async def _open_rtc(self, bot: Bot, conn: SioConnection) -> None:
+        """Open the bot's WebRTC state channel; on failure it stays on Socket.IO (counted)."""
+        obs = bot.observer
+        handler = obs.on_channel if isinstance(obs, RtcObserver) else None
+        try:
+            link = await open_link(conn, handler, wait_s=self.cfg.rtc_timeout_s)
+        except RtcRefused as exc:
+            self.errors[f"rtc_fallback_{exc.code}"] += 1
+            return
+        bot.rtc = link
+
+        def closed() -> None:
+            if not self._stopping:
+                self.errors["rtc_channel_closed"] += 1
+
+        link.on_close = closed
 
     def _joined(self, bot: Bot, ack: Any, t0: float) -> BotJoined:
         """Validate the join ack and fix the bot's walk; raise _JoinRefused if it was refused."""
@@ -347,6 +382,11 @@ class Worker:
                     bot.last_k = k
                     due = walk.grid_time(k)
                     x, z, yaw = walk.at(due)
+                    link = bot.rtc
+                    if link is not None and link.send(encode_move(x, bot.y, z, yaw, ANIM_WALK)):
+                        self.moves += 1
+                        self.send_lag_ms.append(wall_ms() - due)
+                        continue
                     try:
                         await conn.send(enc.encode(x, bot.y, z, yaw, ANIM_WALK))
                     except (aiohttp.ClientError, ConnectionError, RuntimeError):
@@ -416,13 +456,17 @@ class Worker:
                 kinds.update(b.observer.protocol)
             if b.conn is not None and b.conn.protocol_errors:
                 kinds["malformed"] += b.conn.protocol_errors
+        links = [b.rtc for b in self.bots if b.rtc is not None]
+        rtc_bytes = sum(link.bytes_in for link in links)
+        rtc_msgs = sum(link.msgs_in for link in links)
         totals = {
             "moves": self.moves,
-            "bytes": sum(b.conn.bytes_in for b in self.bots if b.conn is not None),
-            "frames": sum(b.conn.frames_in for b in self.bots if b.conn is not None),
+            "bytes": sum(b.conn.bytes_in for b in self.bots if b.conn is not None) + rtc_bytes,
+            "frames": sum(b.conn.frames_in for b in self.bots if b.conn is not None) + rtc_msgs,
             "snaps": sum(b.observer.snaps for b in self.bots if b.observer is not None),
             "corrections": sum(b.observer.corrections for b in self.bots if b.observer is not None),
             "protocol": sum(kinds.values()),
+            "rtc_msgs": rtc_msgs,
         }
         delta = {k: v - self._last[k] for k, v in totals.items()}
         self._last = totals
@@ -438,6 +482,7 @@ class Worker:
             "connected": self.connected,
             "joined": self.joined,
             "walking": sum(b.walk is not None for b in self.bots),
+            "rtc_open": sum(link.open for link in links),
             **delta,
             "errors": dict(errors),
             "protocol_kinds": dict(kinds),

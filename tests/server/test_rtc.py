@@ -6,14 +6,14 @@ import asyncio
 from typing import Any
 
 import msgpack
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from server.rtc import split_snap
 from tests.helpers import LiveServer, RecordingClient, connect, guest, wait_for
 
 
 async def open_channel(c: RecordingClient) -> tuple[RTCPeerConnection, Any, asyncio.Queue[bytes]]:
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # no STUN: loopback only
     channel = pc.createDataChannel("state", ordered=False, maxRetransmits=0)
     inbox: asyncio.Queue[bytes] = asyncio.Queue()
     opened = asyncio.Event()
@@ -80,7 +80,7 @@ async def test_bad_sdp_and_second_offer_are_refused_without_leaking_peers(server
             assert ack["ok"] is False and ack["error"]["code"] == "bad_request", ack
             assert rtc.peers == {}
         pc, _channel, _inbox = await open_channel(c)
-        pc2 = RTCPeerConnection()
+        pc2 = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # no STUN: loopback only
         pc2.createDataChannel("state")
         await pc2.setLocalDescription(await pc2.createOffer())
         ack = await c.call("rtc.offer", {"sdp": pc2.localDescription.sdp, "type": "offer"})
