@@ -93,6 +93,7 @@ def _hall_import(args: argparse.Namespace, settings: Settings) -> int:
         hall = app.hall  # type: ignore[attr-defined]
         await hall.start()
         n = await hall.manager.import_catalogue(None, catalogue, replace=args.replace)
+        await hall.core.store.close()  # commits are done; stop the writer
         total = sum(1 for s in hall.state.services.values() if s.active)
         print(f"imported {n['services']} services, {n['counters']} counters, "
               f"{n['synonyms']} synonym groups from {Path(args.file).name}; "

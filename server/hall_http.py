@@ -15,6 +15,7 @@ from rooms.hall.catalogue import (
     parse_catalogue,
     parse_counter,
     parse_service,
+    service_to_dict,
 )
 from rooms.hall.errors import UnknownCounter, UnknownService
 from rooms.hall.service import HallService
@@ -51,8 +52,8 @@ def _int_query(request: web.Request, key: str) -> int | None:
     return value
 
 
-def _public_counter(hall: HallService, cid: str) -> dict[str, Any]:
-    view = next(v for v in hall.counters_view() if v["id"] == cid)
+def _public_counter(view: dict[str, Any]) -> dict[str, Any]:
+    """A staff view without who sits there and who is being served (only the number)."""
     current = view.pop("current")
     view["current"] = current["number"] if current else None
     view.pop("staff_id", None)
@@ -82,8 +83,7 @@ async def put_service(request: web.Request) -> web.Response:
     svc = parse_service({**data, "id": sid})
     hall = _hall(request)
     await hall.manager.put_service(user, svc)
-    return web.json_response(next(s for s in catalogue_to_dict(hall.core.state.catalogue)
-                                  ["services"] if s["id"] == sid))
+    return web.json_response(service_to_dict(hall.core.state.services[sid]))
 
 
 @routes.delete("/api/hall/services/{service_id}")
@@ -100,8 +100,7 @@ async def delete_service(request: web.Request) -> web.Response:
 # -- counters -------------------------------------------------------------------------------
 @routes.get("/api/hall/counters")
 async def list_counters(request: web.Request) -> web.Response:
-    hall = _hall(request)
-    return web.json_response([_public_counter(hall, v["id"]) for v in hall.counters_view()])
+    return web.json_response([_public_counter(v) for v in _hall(request).counters_view()])
 
 
 @routes.put("/api/hall/counters/{counter_id}")

@@ -12,7 +12,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from rooms.hall import HallService, PresenceNotifier, hall_handlers, hall_planner, parse_catalogue
-from rooms.hall.catalogue import CatalogueError
+from rooms.hall.errors import CatalogueError
 from rooms.hall.models import Catalogue
 from server.hall_store import SqlHallStore
 
@@ -44,7 +44,7 @@ class PromHallObserver:
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
             registry=registry)
         self.flush = Histogram(
-            "metahall_hall_fanout_seconds", "CPU time of one queue-update fan-out flush",
+            "metahall_hall_fanout_seconds", "CPU time of one fan-out flush (queue/counter updates)",
             buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05),
             registry=registry)
         self.messages = Counter("metahall_hall_fanout_messages_total",
@@ -52,6 +52,9 @@ class PromHallObserver:
                                 registry=registry)
         self.events = Counter("metahall_hall_events_total", "Hall domain events", ["event"],
                               registry=registry)
+        self.lag = Histogram(
+            "metahall_hall_loop_lag_seconds", "How late the hall's periodic task woke up",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0), registry=registry)
 
     def issued(self, seconds: float) -> None:
         self.issue.observe(seconds)
@@ -62,6 +65,9 @@ class PromHallObserver:
 
     def event(self, name: str) -> None:
         self.events.labels(name).inc()
+
+    def loop_lag(self, seconds: float) -> None:
+        self.lag.observe(seconds)
 
 
 def build_hall(app: App) -> HallService:
@@ -85,5 +91,8 @@ def hall_context(app: App) -> Callable[[web.Application], AsyncIterator[None]]:
         yield
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        store = app.hall.core.store
+        if isinstance(store, SqlHallStore):
+            await store.close()  # queued writes commit before the database closes
 
     return ctx

@@ -20,7 +20,7 @@ def postgres_available() -> bool:
         try:
             conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER,
                                          database="postgres", timeout=3)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncpg.PostgresError):
             return False
         await conn.close()
         return True

@@ -54,19 +54,17 @@ class Appointments:
     async def slots(self, service_id: object, day_text: object) -> dict[str, Any]:
         svc = self._service(service_id)
         days = self.days()
-        if day_text is None:
-            day = days[0]
+        now = self.core.now_ms()
+        day: date | None
+        if day_text is None:  # the first day that still has a slot ahead
+            day = next((d for d in days if any(s > now for s, _ in self.grid(svc, d))), days[-1])
         else:
-            try:
-                day = date.fromisoformat(day_text) if isinstance(day_text, str) else None
-            except ValueError:
-                day = None
-            if day is None or day not in days:
-                raise BadSlot(f"date must be one of {days[0]}..{days[-1]}", field="date")
+            day = _parse_day(day_text)
+        if day is None or day not in days:
+            raise BadSlot(f"date must be one of {days[0]}..{days[-1]}", field="date")
         grid = self.grid(svc, day)
         cap = self.capacity(svc)
         used = await self.core.store.slot_usage(svc.id, grid[0][0], grid[-1][1]) if grid else {}
-        now = self.core.now_ms()
         return {
             "service_id": svc.id, "date": day.isoformat(), "days": [d.isoformat() for d in days],
             "slots": [{"start": s, "end": e, "capacity": cap, "left": max(0, cap - used.get(s, 0))}
@@ -77,10 +75,12 @@ class Appointments:
         core = self.core
         svc = self._service(service_id)
         now = core.now_ms()
+        if not now < start <= now + (core.policy.booking_days + 1) * 86_400_000:
+            raise BadSlot("That is not a bookable time slot.", field="start")
         day = datetime.fromtimestamp(start / 1000, core.tz).date()
         slot = next(((s, e) for s, e in self.grid(svc, day) if s == start), None) \
             if day in self.days() else None
-        if slot is None or start <= now:
+        if slot is None:
             raise BadSlot("That is not a bookable time slot.", field="start")
         cap = self.capacity(svc)
         if cap <= 0:
@@ -126,3 +126,12 @@ class Appointments:
                 "appointment_id": appt.id})
             n += 1
         return n
+
+
+def _parse_day(text: object) -> date | None:
+    if not isinstance(text, str) or len(text) != 10:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

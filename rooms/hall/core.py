@@ -121,9 +121,9 @@ class HallCore:
         }
 
     def announce_call(self, t: Ticket) -> None:
-        """Tell the citizen (every connection) and the hall's display board."""
+        """Tell the citizen (every connection) at once; the display board follows shortly."""
         payload = self.called_payload(t)
         self.notifier.to_user(t.user_id, "queue.called", payload)
-        self.notifier.to_hall("hall.called", {"number": t.number, "counter": payload["counter"],
-                                              "text": payload["text"], "recall": t.recalls})
+        self.fanout.board({"number": t.number, "counter": payload["counter"],
+                           "text": payload["text"], "recall": t.recalls, "at": self.now_ms()})
         self.observer.event("called")

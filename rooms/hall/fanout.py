@@ -1,20 +1,32 @@
-"""Live queue updates, coalesced: changes mark services and counters dirty; one flush per
-event-loop turn sends each waiting citizen a ``queue.update`` only when their position or
-(rounded) ETA changed, and each staff member at an affected counter one ``counter.update``."""
+"""Live updates, coalesced so that their cost stays bounded under load.
+
+* Citizens: a change marks its service dirty; one flush per event-loop turn sends each waiting
+  citizen a ``queue.update`` only when their position or (rounded) ETA changed.
+* Staff: ``counter.update`` at once when something happened at the counter (a call, an arrival,
+  a finish, opening); queue lengths and waits that merely moved are sent by the slow flush
+  (twice a second), at most once per counter.
+* The display board: calls are collected and broadcast to the hall rooms as one ``hall.board``
+  message at most once a second, not one broadcast per call.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from rooms.hall.notifier import Notifier
 from rooms.hall.queue import estimate_wait, quantize_eta
 from rooms.hall.state import HallState
 from rooms.hall.wire import counter_view
 
-__all__ = ["Fanout", "HallObserver", "NullObserver"]
+__all__ = ["Fanout", "HallObserver", "NullObserver", "BOARD_RECENT", "BOARD_INTERVAL_S"]
+
+BOARD_RECENT = 8
+BOARD_INTERVAL_S = 1.0
+"""The board goes to everyone in the hall: one broadcast a second at most, whatever the calls."""
 
 
 class HallObserver(Protocol):
@@ -22,9 +34,13 @@ class HallObserver(Protocol):
 
     def issued(self, seconds: float) -> None: ...
 
-    def fanout(self, seconds: float, messages: int) -> None: ...
+    def fanout(self, seconds: float, messages: int) -> None:
+        """CPU time (this thread) of one flush and the messages it queued."""
 
     def event(self, name: str) -> None: ...
+
+    def loop_lag(self, seconds: float) -> None:
+        """How late the hall's periodic task woke up: the event loop's backlog."""
 
 
 class NullObserver:
@@ -35,6 +51,9 @@ class NullObserver:
         pass
 
     def event(self, name: str) -> None:
+        pass
+
+    def loop_lag(self, seconds: float) -> None:
         pass
 
 
@@ -50,14 +69,19 @@ class Fanout:
         self.observer = observer
         self._services: set[str] = set()
         self._counters: set[str] = set()
+        self._slow_counters: set[str] = set()
         self._last: dict[str, dict[str, _Key]] = {}
         self._scheduled = False
+        self._calls: list[dict[str, Any]] = []
+        self._board_at = 0.0
+        self.recent_calls: deque[dict[str, Any]] = deque(maxlen=BOARD_RECENT)
 
     def remember(self, service_id: str, ticket_id: str, position: int, eta_s: int) -> None:
         """The citizen was just told this (in an ack): do not repeat it as an update."""
         self._last.setdefault(service_id, {})[ticket_id] = (position, quantize_eta(eta_s))
 
     def mark(self, services: Iterable[str] = (), counters: Iterable[str] = ()) -> None:
+        """``services`` whose queues changed; ``counters`` where something happened."""
         self._services.update(services)
         self._counters.update(counters)
         if not self._scheduled and (self._services or self._counters):
@@ -70,25 +94,61 @@ class Fanout:
     def mark_all(self) -> None:
         self.mark(self.state.services, self.state.counters)
 
+    def board(self, call: dict[str, Any]) -> None:
+        """A call for the display board (sent by the slow flush)."""
+        self._calls.append(call)
+        self.recent_calls.appendleft(call)
+
     def flush(self) -> int:
-        """Send what changed; returns the number of messages queued."""
+        """Citizens' updates and the counters where something happened; returns messages."""
         self._scheduled = False
         services, self._services = self._services, set()
         counters, self._counters = self._counters, set()
         if not services and not counters:
             return 0
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         sent = 0
-        st = self.state
         for sid in services:
             sent += self._flush_service(sid)
+        st = self.state
         for cid, cst in st.counter_state.items():
-            if cst.open and cst.staff_id and cid in st.counters and (
-                    cid in counters or not services.isdisjoint(cst.service_ids)):
-                sent += self.notifier.to_user(cst.staff_id, "counter.update",
-                                              counter_view(st, cid, self.now_ms()))
-        self.observer.fanout(time.perf_counter() - t0, sent)
+            if not cst.open:
+                continue
+            if cid in counters:
+                sent += self._send_counter(cid, {})
+                self._slow_counters.discard(cid)
+            elif not services.isdisjoint(cst.service_ids):
+                self._slow_counters.add(cid)
+        self.observer.fanout(time.thread_time() - t0, sent)
         return sent
+
+    def flush_slow(self) -> int:
+        """Staff dashboards whose queues moved, and (at most once a second) the display board."""
+        counters, self._slow_counters = self._slow_counters, set()
+        calls: list[dict[str, Any]] = []
+        now = time.monotonic()
+        if self._calls and now - self._board_at >= BOARD_INTERVAL_S:
+            calls, self._calls, self._board_at = self._calls, [], now
+        if not counters and not calls:
+            return 0
+        t0 = time.thread_time()
+        sent = 0
+        cache: dict[str, dict[str, Any]] = {}
+        for cid in counters:
+            sent += self._send_counter(cid, cache)
+        if calls:
+            self.notifier.to_hall("hall.board", {"calls": calls, "recent": list(self.recent_calls)})
+            sent += 1
+        self.observer.fanout(time.thread_time() - t0, sent)
+        return sent
+
+    def _send_counter(self, cid: str, cache: dict[str, dict[str, Any]]) -> int:
+        st = self.state
+        cst = st.counter_state.get(cid)
+        if cst is None or not cst.open or not cst.staff_id or cid not in st.counters:
+            return 0
+        view = counter_view(st, cid, self.now_ms(), cache)
+        return self.notifier.to_user(cst.staff_id, "counter.update", view)
 
     def _flush_service(self, sid: str) -> int:
         st = self.state
@@ -119,3 +179,4 @@ class Fanout:
                 })
         self._last[sid] = fresh
         return sent
+

@@ -8,6 +8,7 @@ from typing import Any
 from rooms.client import UserLike
 from rooms.hall.catalogue import check_references
 from rooms.hall.core import HallCore
+from rooms.hall.errors import CounterBusy
 from rooms.hall.models import Catalogue, CounterDef, ServiceDef
 from rooms.hall.stats import compute_stats
 
@@ -61,6 +62,9 @@ class Manager:
 
     async def put_counter(self, user: UserLike, counter: CounterDef) -> None:
         self.core.require_admin(user)
+        st = self.core.state.counter_state.get(counter.id)
+        if not counter.active and st is not None and st.open:
+            raise CounterBusy("The counter is open; its staff must close it first.")
         counters = {c.id: c for c in self.core.state.catalogue.counters} | {counter.id: counter}
         check_references(self.core.state.services.values(), counters.values())
         await self.core.store.put_counter(counter)

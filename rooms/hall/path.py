@@ -21,6 +21,8 @@ Rect = tuple[float, float, float, float]
 """x0, x1, z0, z1"""
 Point = tuple[float, float]
 _EPS = 1e-6
+PATH_CACHE = 4096
+"""Paths remembered (start rounded to 10 cm): most calls start from the same few places."""
 OBSTACLE_TYPES = frozenset({"seating", "desk", "counter", "wall", "plant", "booth", "stage",
                             "sign"})
 
@@ -42,6 +44,7 @@ def rects_from_features(features: Iterable[Mapping[str, Any]]) -> list[Rect]:
 class FloorPlanner:
     def __init__(self, bounds: Rect, obstacles: Iterable[Rect], clearance: float = 0.6) -> None:
         self.bounds = bounds
+        self._cache: dict[tuple[float, float, float, float], list[list[float]]] = {}
         bx0, bx1, bz0, bz1 = bounds
         c = clearance
         self.rects = np.array([(x0 - c, x1 + c, z0 - c, z1 + c) for x0, x1, z0, z1 in obstacles],
@@ -87,8 +90,8 @@ class FloorPlanner:
                             np.maximum(ta, tb))
             t0 = np.maximum(t0, tmin)
             t1 = np.minimum(t1, tmax)
-        hit = t0 < t1 - _EPS
-        return ~hit.any(axis=1)
+        hit: npt.NDArray[np.bool_] = np.asarray(t0 < t1 - _EPS)
+        return np.asarray(~hit.any(axis=1))
 
     def free_point(self, x: float, z: float) -> Point:
         """The point itself, or the nearest point outside every grown obstacle, within bounds."""
@@ -105,6 +108,16 @@ class FloorPlanner:
 
     def path(self, start: Point, goal: Point) -> list[list[float]]:
         """Shortest clear polyline ``[[x, z], ...]`` from ``start`` to ``goal``."""
+        key = (round(start[0], 1), round(start[1], 1), round(goal[0], 1), round(goal[1], 1))
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._path(start, goal)
+            if len(self._cache) >= PATH_CACHE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = hit
+        return [list(p) for p in hit]
+
+    def _path(self, start: Point, goal: Point) -> list[list[float]]:
         s, g = self.free_point(*start), self.free_point(*goal)
         sg = np.array([s], dtype=np.float64)
         gg = np.array([g], dtype=np.float64)

@@ -30,6 +30,7 @@ from rooms.hall.wire import counter_view, service_view, stand_point
 __all__ = ["HallService"]
 
 log = logging.getLogger("metahall.hall")
+SLOW_FLUSH_S = 0.5
 
 
 class HallService:
@@ -69,11 +70,19 @@ class HallService:
                  len(core.state.services), len(core.state.counters), len(core.state.tickets))
 
     async def run(self) -> None:
-        """The sweep loop; the server runs it as a background task."""
+        """The server's background task: the slow flush (dashboards, display board) every
+        ``SLOW_FLUSH_S``, the sweep every ``sweep_interval_s``."""
+        last_sweep = time.monotonic()
         while True:
-            await asyncio.sleep(self.sweep_interval_s)
+            period = min(SLOW_FLUSH_S, self.sweep_interval_s)
+            woke = time.monotonic() + period
+            await asyncio.sleep(period)
+            self.core.observer.loop_lag(max(0.0, time.monotonic() - woke))
             try:
-                await self.sweep()
+                self.core.fanout.flush_slow()
+                if time.monotonic() - last_sweep >= self.sweep_interval_s:
+                    last_sweep = time.monotonic()
+                    await self.sweep()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -77,7 +77,9 @@ def service_view(state: HallState, s: ServiceDef, now_ms: int) -> dict[str, Any]
     return out
 
 
-def counter_view(state: HallState, counter_id: str, now_ms: int) -> dict[str, Any]:
+def counter_view(state: HallState, counter_id: str, now_ms: int,
+                 cache: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A counter as its staff sees it; ``cache`` shares queue summaries between counters."""
     c = state.counters[counter_id]
     st = state.counter_state.get(counter_id)
     serving = list(st.service_ids) if st and st.open else []
@@ -88,8 +90,17 @@ def counter_view(state: HallState, counter_id: str, now_ms: int) -> dict[str, An
         "open": bool(st and st.open), "staff_id": st.staff_id if st and st.open else None,
         "serving": serving,
         "current": ticket_view(state, cur, staff=True) if cur else None,
-        "queues": [queue_summary(state, sid, now_ms) for sid in serving],
+        "queues": [_summary(state, sid, now_ms, cache) for sid in serving],
     }
+
+
+def _summary(state: HallState, service_id: str, now_ms: int,
+             cache: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    if cache is None:
+        return queue_summary(state, service_id, now_ms)
+    if service_id not in cache:
+        cache[service_id] = queue_summary(state, service_id, now_ms)
+    return cache[service_id]
 
 
 def appointment_view(a: Appointment) -> dict[str, Any]:
