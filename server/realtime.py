@@ -18,7 +18,7 @@ from socketio import packet as sio_packet
 
 from rooms.chat import ChatRouter
 from rooms.client import Client
-from rooms.errors import BadRequest, Forbidden, MetahallError, NotFound, RateLimited
+from rooms.errors import BadRequest, MetahallError, NotFound, RateLimited
 from rooms.payloads import require_mapping
 from server.auth.tokens import TokenError
 from server.errors import error_body
@@ -102,7 +102,6 @@ class Realtime:
         self.on("join", self._join)
         self.on("leave", self._leave)
         self.on("chat", self._chat)
-        self.on("room.lock", self._room_lock)
         self.rtc = RtcManager(s.rtc_max_peers, s.ice_servers, on_move=self._move,
                               on_change=self._transport_changed)
         self.outbox.rtc_channel = self.rtc.channel
@@ -315,22 +314,6 @@ class Realtime:
 
     async def _chat(self, client: Client, payload: object) -> dict[str, Any]:
         return await self.chat.handle(client, payload)
-
-    async def _room_lock(self, client: Client, payload: object) -> dict[str, Any]:
-        if not client.has_role("moderator"):
-            raise Forbidden("Only moderators can lock a room.")
-        data = require_mapping(payload)
-        locked = data.get("locked")
-        if not isinstance(locked, bool):
-            raise BadRequest("locked must be true or false", field="locked")
-        room = client.room
-        if room is None:
-            raise NotFound("You are not in a room.")
-        self.app.registry.set_locked(room.id, locked)
-        for inst in self.app.registry.instances(room.id):
-            inst.broadcast("room.locked", {"room": room.id, "locked": locked, "by": client.user.id})
-        log.info("room lock room=%s locked=%s by=%s", room.id, locked, client.user.id)
-        return {"locked": locked}
 
     async def shutdown(self) -> None:
         """Tell every client we are going away, then close their connections."""
