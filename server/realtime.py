@@ -22,7 +22,6 @@ from rooms.errors import BadRequest, MetahallError, NotFound, RateLimited
 from rooms.payloads import require_mapping
 from server.auth.tokens import TokenError
 from server.errors import error_body
-from server.eio_socket import use_fast_poll
 from server.outbox import SocketOutbox
 from server.rtc import RtcManager
 
@@ -150,7 +149,6 @@ class Realtime:
         if refusal is not None:
             raise socketio.exceptions.ConnectionRefusedError("Banned", refusal)
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/") or ""
-        use_fast_poll(self.sio.eio.sockets.get(eio_sid))
         client = Client(sid=sid, user=user, eio_sid=eio_sid, lang=lang)
         self.clients[sid] = client
         self.by_eio[eio_sid] = client
