@@ -33,7 +33,7 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-test: setup browser-deps
+test: setup browser-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
