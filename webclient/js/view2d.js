@@ -39,6 +39,19 @@ export class View2D {
     this._resizeObserver = new ResizeObserver(() => this.resize());
     this._resizeObserver.observe(canvas.parentElement ?? canvas);
     this.resize();
+    // A guidance path on the floor: CustomEvent "metahall:path" {path: [[x, z], ...]|null}.
+    this.path = null;
+    this._onPath = (e) => this.setPath(e.detail?.path ?? null);
+    document.addEventListener("metahall:path", this._onPath);
+    document.dispatchEvent(new CustomEvent("metahall:path-request"));
+  }
+
+  /** Draws `points` ([[x, z], ...]) as a line on the map, or removes it (null). */
+  setPath(points) {
+    const pts = Array.isArray(points)
+      ? points.filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]))
+      : [];
+    this.path = pts.length >= 2 ? pts : null;
   }
 
   setLayout(layout) {
@@ -69,11 +82,12 @@ export class View2D {
   }
 
   stats() {
-    return { calls: 1, triangles: 0, instances: this._drawn ?? 0, tags: this._tagged ?? 0 };
+    return { calls: 1, triangles: 0, instances: this._drawn ?? 0, tags: this._tagged ?? 0, path: this.path?.length ?? 0 };
   }
 
   dispose() {
     this._resizeObserver.disconnect();
+    document.removeEventListener("metahall:path", this._onPath);
     this.g.clearRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
@@ -112,6 +126,24 @@ export class View2D {
     for (const e of others) e._d2 = (e.x - cx) ** 2 + (e.z - cz) ** 2;
     others.sort((a, b) => b._d2 - a._d2); // far first, near drawn on top
     for (const e of others) this._avatar(e, false);
+    if (this.path) {
+      g.save();
+      g.strokeStyle = "rgba(242,169,0,0.9)";
+      g.lineWidth = Math.max(0.3, 4 / s);
+      g.lineJoin = "round";
+      g.lineCap = "round";
+      g.setLineDash([1.2, 0.6]);
+      g.lineDashOffset = -(nowMs * 0.002) % 1.8;
+      g.beginPath();
+      g.moveTo(this.path[0][0], this.path[0][1]);
+      for (let i = 1; i < this.path.length; i += 1) g.lineTo(this.path[i][0], this.path[i][1]);
+      g.stroke();
+      const end = this.path[this.path.length - 1];
+      g.setLineDash([]);
+      g.fillStyle = "#f2a900";
+      g.beginPath(); g.arc(end[0], end[1], Math.max(0.35, 5 / s), 0, Math.PI * 2); g.fill();
+      g.restore();
+    }
     if (target) {
       g.strokeStyle = "#2f6f9f";
       g.lineWidth = 2.5 / s;

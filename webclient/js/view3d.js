@@ -114,6 +114,55 @@ export class View3D {
     this._resizeObserver = new ResizeObserver(() => this.resize());
     this._resizeObserver.observe(container);
     this.resize();
+
+    // A guidance path on the floor (e.g. to the counter a queue ticket was called to):
+    // CustomEvent "metahall:path" {path: [[x, z], ...]|null} on document.
+    this.pathMesh = null;
+    this.pathPoints = 0;
+    this._onPath = (e) => this.setPath(e.detail?.path ?? null);
+    document.addEventListener("metahall:path", this._onPath);
+    document.dispatchEvent(new CustomEvent("metahall:path-request"));
+  }
+
+  /** Draws `points` ([[x, z], ...]) as a ribbon on the floor, or removes it (null). */
+  setPath(points) {
+    if (this.pathMesh) {
+      this.scene.remove(this.pathMesh);
+      this.pathMesh.geometry.dispose();
+      this.pathMesh.material.dispose();
+      this.pathMesh = null;
+    }
+    const pts = Array.isArray(points)
+      ? points.filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]))
+      : [];
+    this.pathPoints = pts.length >= 2 ? pts.length : 0;
+    if (pts.length < 2) return;
+    const half = 0.22;
+    const pos = [];
+    const idx = [];
+    for (let i = 0; i < pts.length; i += 1) {
+      const a = pts[Math.max(0, i - 1)];
+      const b = pts[Math.min(pts.length - 1, i + 1)];
+      let dx = b[0] - a[0];
+      let dz = b[1] - a[1];
+      const len = Math.hypot(dx, dz) || 1;
+      dx /= len; dz /= len;
+      const [x, z] = pts[i];
+      pos.push(x - dz * half, 0.035, z + dx * half, x + dz * half, 0.035, z - dx * half);
+      if (i > 0) {
+        const k = i * 2;
+        idx.push(k - 2, k - 1, k, k - 1, k + 1, k);
+      }
+    }
+    const geom = new THREE.BufferGeometry();
+    geom.setAttribute("position", new THREE.Float32BufferAttribute(pos, 3));
+    geom.setIndex(idx);
+    const mat = new THREE.MeshBasicMaterial({
+      color: "#f2a900", transparent: true, opacity: 0.85, depthWrite: false, side: THREE.DoubleSide,
+    });
+    this.pathMesh = new THREE.Mesh(geom, mat);
+    this.pathMesh.renderOrder = 2;
+    this.scene.add(this.pathMesh);
   }
 
   setLayout(layout) {
@@ -167,6 +216,7 @@ export class View3D {
     this._updateCamera(self, dt);
     this.crowd.update(world.entities.values(), self, nowMs, this.camera);
     this._updateShadows();
+    if (this.pathMesh) this.pathMesh.material.opacity = 0.6 + 0.3 * Math.sin(nowMs * 0.005);
     this.marker.visible = Boolean(target);
     if (target) {
       this.marker.position.set(target.x, 0.03, target.z);
@@ -208,12 +258,14 @@ export class View3D {
     const info = this.renderer.info;
     return {
       calls: info.render.calls, triangles: info.render.triangles, instances: this.crowd.count,
-      tags: this.crowd.taggedEids().length, quality: this.quality,
+      tags: this.crowd.taggedEids().length, quality: this.quality, path: this.pathPoints,
     };
   }
 
   dispose() {
     this._resizeObserver.disconnect();
+    document.removeEventListener("metahall:path", this._onPath);
+    this.setPath(null);
     if (this.room) this.scene.remove(this.room);
     this.builder.dispose();
     this.crowd.dispose();

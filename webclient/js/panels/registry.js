@@ -12,8 +12,11 @@
 // Server events a panel needs (queue.update, queue.called, …) are routed to it through
 // ctx.transport.on(type, handler); unsubscribe in unmount().
 
+import { hallStatsPanel } from "./hall-stats.js";
 import { peoplePanel } from "./people.js";
 import { placesPanel } from "./places.js";
+import { queuePanel } from "./queue.js";
+import { staffPanel } from "./staff.js";
 
 /** Whether the signed-in user has `role`. */
 export function hasRole(ctx, role) {
@@ -23,4 +26,7 @@ export function hasRole(ctx, role) {
 export const PANELS = [
   placesPanel,
   peoplePanel,
+  queuePanel,   // hall rooms: guide, take a number, my tickets, call banner + path, rating
+  staffPanel,   // hall rooms, staff / admin: the counter desk
+  hallStatsPanel, // hall rooms, admin: hall.stats
 ];
