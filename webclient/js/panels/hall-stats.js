@@ -1,14 +1,9 @@
 // "Hall statistics" (service halls, admins): today's figures per service and per counter from
 // hall.stats, refreshed every few seconds while the panel is open.
 
-const REFRESH_MS = 5000;
+import { el } from "./dom.js";
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
-}
+const REFRESH_MS = 5000;
 
 function mins(s) {
   return s == null ? "–" : (s / 60).toFixed(1);

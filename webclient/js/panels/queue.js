@@ -7,6 +7,8 @@
 // handed to the views as CustomEvent "metahall:path" {path: [[x, z], ...]|null} on `document`; a
 // view that is (re)created asks for the current one with "metahall:path-request".
 
+import { el, button } from "./dom.js";
+
 const ACTIVE = new Set(["waiting", "called", "serving"]);
 
 /** Dispatches the path (or null) for the 3D / 2D views. */
@@ -25,18 +27,6 @@ export function etaText(i18n, range, eta) {
   return "";
 }
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
-}
-
-function button(text, className = "btn small") {
-  const b = el("button", className, text);
-  b.type = "button";
-  return b;
-}
 
 class QueueController {
   constructor(ctx) {

@@ -2,24 +2,13 @@
 // citizen, recall, finish (served / no-show / transferred to another service), and see the queue
 // figures of the counter's services (counter.state, then live from counter.update).
 
+import { el, button } from "./dom.js";
+
 function hasRole(ctx, role) {
   return Boolean(ctx.user?.roles?.includes(role));
 }
 
 const OUTCOMES = ["served", "no_show", "transferred"];
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
-}
-
-function button(text, className = "btn small") {
-  const b = el("button", className, text);
-  b.type = "button";
-  return b;
-}
 
 function minutes(s) {
   return s == null ? "–" : String(Math.round(s / 60));
