@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,18 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from .bench_report import plot_curve, step_record, write_markdown
+from .sysmon import free_port
 
 __all__ = ["main", "run_bench"]
 
 REPO = Path(__file__).resolve().parent.parent
 GUEST_LIMIT_ENV = {"METAHALL_GUEST_LOGINS_PER_MINUTE": "1000000"}
 """The bench logs in 1,500 guests from one address in seconds; lift the per-IP limit."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pin(cores: str | None) -> list[str]:
@@ -77,7 +71,7 @@ class Server:
     """A ``metahall serve`` started (and later stopped) by the bench."""
 
     def __init__(self, cores: str | None, log_path: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._data = tempfile.TemporaryDirectory(prefix="metahall-bench-")
         env = dict(os.environ)

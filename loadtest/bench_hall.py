@@ -43,7 +43,7 @@ import aiohttp
 
 from .conn import SioConnection, connect
 from .metrics import summarize
-from .sysmon import HostSampler, ProcSampler
+from .sysmon import HostSampler, ProcSampler, free_port
 
 __all__ = ["main", "run_bench"]
 
@@ -55,13 +55,6 @@ _QUEUE_CALLED = b"\xacqueue.called"
 
 
 # -- the server under test --------------------------------------------------------------------
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 _GC_FREEZE_HOOK = """
 import gc, os, threading, time
@@ -313,7 +306,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     env = _server_env(data_dir, args.database_url, args.gc_freeze)
     print(f"setting up accounts in {data_dir} ...", flush=True)
     await _accounts(env, args.counters)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = await _start_server(env, port)
     print(f"server pid={server.pid} url={url}", flush=True)

@@ -26,13 +26,14 @@ import gc
 import json
 import os
 import random
-import socket
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from .sysmon import free_port
 
 __all__ = ["main"]
 
@@ -179,18 +180,12 @@ def _serve(mode: str, port: int, data: str, terms: str) -> None:
     web.run_app(web_app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _e2e_mode(mode: str, terms: Path, seconds: float) -> dict[str, Any]:
     import aiohttp
     import psutil
     import socketio
 
-    port = _free_port()
+    port = free_port()
     data = tempfile.mkdtemp(prefix=f"bench-mod-{mode}-")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "loadtest.bench_moderation", "--serve", mode, "--port", str(port),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 
 import psutil
 
-__all__ = ["HostSampler", "ProcSample", "ProcSampler", "cores_of"]
+__all__ = ["HostSampler", "ProcSample", "ProcSampler", "cores_of", "free_port"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +70,10 @@ def cores_of(pid: int) -> list[int] | None:
         return sorted(psutil.Process(pid).cpu_affinity() or [])
     except (psutil.Error, AttributeError):
         return None
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
