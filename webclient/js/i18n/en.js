@@ -1,4 +1,7 @@
 // English UI texts. Every key here must also exist in zh-CN.js (a test checks).
+import expo from "./expo.en.js";
+import social from "./social.en.js";
+
 export default {
   "a11y.skip_to_view": "Skip to the room view",
   "lang.switch_label": "Language",
@@ -262,4 +265,7 @@ export default {
   "error.unknown_with": "Something went wrong: {message}",
   "error.conflict": "That is not possible right now (it may already be done).",
   "error.with_code": "{message}",
+  // Feature texts live in their own files (expo.*.js, social.*.js) so features can grow apart.
+  ...expo,
+  ...social,
 };

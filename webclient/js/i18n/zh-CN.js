@@ -1,4 +1,7 @@
 // 简体中文界面文字。每个键都必须在 en.js 中也存在（有测试检查）。
+import expo from "./expo.zh-CN.js";
+import social from "./social.zh-CN.js";
+
 export default {
   "a11y.skip_to_view": "跳到房间画面",
   "lang.switch_label": "语言",
@@ -262,4 +265,7 @@ export default {
   "error.unknown_with": "出现了问题：{message}",
   "error.conflict": "现在无法这样做（可能已经办过了）。",
   "error.with_code": "{message}",
+  // Feature texts live in their own files (expo.*.js, social.*.js) so features can grow apart.
+  ...expo,
+  ...social,
 };

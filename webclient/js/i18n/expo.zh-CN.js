@@ -1,0 +1,3 @@
+// expo UI texts (zh-CN). Every key must also exist in expo.en.js.
+export default {
+};

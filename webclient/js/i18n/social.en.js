@@ -1,0 +1,3 @@
+// social UI texts (en). Every key must also exist in social.zh-CN.js.
+export default {
+};
