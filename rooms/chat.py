@@ -32,10 +32,16 @@ class ChatRouter:
         presence: Callable[[str], Iterable[Client]],
         outbox: Outbox,
         gate: ChatGate = allow_all,
+        *,
+        deliver: Callable[[str, str, Any], int] | None = None,
+        online: Callable[[str], bool] | None = None,
     ) -> None:
         self.presence = presence
         self.outbox = outbox
         self.gate = gate
+        self.deliver = deliver
+        """Cluster: send to a user on whichever process they are (DMs); None: this process only."""
+        self.online = online
         """Moderation (which also rate-limits); it sees every message before anyone else."""
 
     async def handle(self, client: Client, payload: object) -> dict[str, Any]:
@@ -62,6 +68,9 @@ class ChatRouter:
             if target.sid not in seen:
                 seen.add(target.sid)
                 self.outbox.emit(target.sid, "chat", msg)
+        if self.deliver is not None and channel.startswith("dm:"):
+            self.deliver(channel[3:], "chat", msg)
+            self.deliver(client.user.id, "chat", msg)
         return {"id": msg["id"]}
 
     def _recipients(self, client: Client, channel: str) -> list[Client]:
@@ -70,8 +79,14 @@ class ChatRouter:
             if room is None:
                 raise NotFound("Join a room first.")
             other = channel[3:]
+            if other == client.user.id:
+                raise NotFound("That user is not online.")
+            if self.deliver is not None:  # cluster: sent by user id, wherever they are connected
+                if self.online is None or not self.online(other):
+                    raise NotFound("That user is not online.")
+                return []
             targets = list(self.presence(other))
-            if not targets or other == client.user.id:
+            if not targets:
                 raise NotFound("That user is not online.")
             # The sender's own sessions get a copy so every tab shows the conversation.
             return targets + list(self.presence(client.user.id))

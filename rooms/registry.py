@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
 from rooms.base import Room, RoomContext, RoomOptions, RoomPhase
@@ -29,6 +29,10 @@ class RoomRegistry:
         self.max_instances = max_instances
         self._kinds: dict[str, type[Room]] = {}
         self._instances: dict[str, list[Room]] = {}
+        self.place: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None
+        """Cluster placement: a redirect when ``room_id`` lives on another process, else None."""
+        self.on_gone: Callable[[str], Awaitable[None]] | None = None
+        """Called when this process no longer runs any instance of a room (cluster: release)."""
 
     def define(self, kind: str, room_class: type[Room]) -> None:
         """Register the class that runs rooms of ``kind``."""
@@ -45,13 +49,20 @@ class RoomRegistry:
         return sum(r.members for r in self._instances.get(room_id, ()))
 
     async def join_or_create(self, room_id: object, client: Client,
-                             options: dict[str, Any]) -> tuple[Room, dict[str, Any]]:
-        """Join an instance of ``room_id`` with space, creating one when all are full."""
+                             options: dict[str, Any]) -> tuple[Room | None, dict[str, Any]]:
+        """Join an instance of ``room_id`` with space, creating one when all are full.
+
+        In a cluster a room that lives on another process is not joined: the answer is
+        ``(None, {"redirect": ...})`` and the client reconnects there."""
         if not isinstance(room_id, str) or not ROOM_ID_RE.match(room_id):
             raise BadRequest("room must look like 'hall:main'", field="room")
         opts = await self.directory.get(room_id)
         if opts is None or opts.kind not in self._kinds:
             raise NotFound(f"No room {room_id!r}.")
+        if self.place is not None and room_id not in self._instances:
+            redirect = await self.place(room_id)
+            if redirect is not None:
+                return None, {"redirect": redirect}
         instances = self._instances.setdefault(room_id, [])
         if any(r.locked for r in instances):
             raise Forbidden("This room is locked.")
@@ -99,7 +110,20 @@ class RoomRegistry:
                     n += 1
             if not instances:
                 del self._instances[room_id]
+                if self.on_gone is not None:
+                    await self.on_gone(room_id)
         return n
+
+    async def evict(self, room_id: str) -> list[Client]:
+        """Close every instance of a room here (its lease went to another process); returns the
+        clients that were in it, for the caller to send on."""
+        out: list[Client] = []
+        for room in self._instances.pop(room_id, []):
+            for client in list(room.clients.values()):
+                out.append(client)
+                await room._leave(client, consented=False)
+            await room._dispose()
+        return out
 
     async def close_all(self) -> None:
         for room in list(self.rooms()):

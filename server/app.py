@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rooms.base import RoomContext
 from rooms.client import Client
@@ -27,6 +28,8 @@ from server import (  # hall_http: service hall; moderation_http: moderation
 from server.auth.service import AccountService
 from server.auth.throttle import SlidingWindow
 from server.auth.tokens import TokenSigner
+from server.cluster import Cluster  # scale-out
+from server.cluster_setup import build_cluster, cluster_context  # scale-out
 from server.db.engine import Database
 from server.directory import DbRoomDirectory, seed_rooms
 from server.hall_setup import build_hall, hall_context  # service hall
@@ -68,6 +71,8 @@ class App:
     join_checks: list[JoinCheck] = field(default_factory=list)
     """Async checks run before every join (bans, private rooms); raise to refuse."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    cluster: Cluster | None = field(init=False, default=None)
+    """Set when METAHALL_REDIS_URL is: placement, presence and the bus shared by processes."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -79,6 +84,7 @@ class App:
         self.guest_limiter = SlidingWindow(s.guest_logins_per_minute, 60.0)
         self.moderation = ModerationGate(s, self.metrics)
         self.accounts.name_gate = self.moderation.display_name
+        self.cluster = build_cluster(self)  # scale-out
         self.realtime = Realtime(self)
         ctx = RoomContext(outbox=self.realtime.outbox, tick_hz=s.tick_hz,
                           on_hook_error=self._hook_error)
@@ -130,10 +136,16 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app_state.realtime.sio.attach(web_app)
     add_static_routes(web_app, settings.webclient_dir)
 
+    startup_lock: list[AsyncConnection | None] = [None]
+
     async def database(_: web.Application) -> AsyncIterator[None]:
+        # Several processes may start at once on one PostgreSQL database (a cluster): migrating
+        # and seeding happen one process at a time, until the last start-up step has run.
+        lock = startup_lock[0] = await app_state.db.startup_lock()
         await app_state.db.migrate()
         await seed_rooms(app_state.db, settings.seed_demo)
         yield
+        await app_state.db.startup_unlock(lock)
         await app_state.db.close()
 
     async def realtime(_: web.Application) -> AsyncIterator[None]:
@@ -154,7 +166,14 @@ def create_app(settings: Settings | None = None) -> web.Application:
         await app_state.registry.close_all()
 
     web_app.cleanup_ctx.append(database)
+
+    async def startup_done(_: web.Application) -> None:
+        # on_startup runs after every cleanup context's start-up part: all seeding is done.
+        await app_state.db.startup_unlock(startup_lock[0])
+
+    web_app.on_startup.append(startup_done)
     web_app.cleanup_ctx.append(realtime)
+    web_app.cleanup_ctx.append(cluster_context(app_state))  # scale-out: stops before realtime
 
     async def close_connections(_: web.Application) -> None:
         # on_shutdown runs before aiohttp waits for open handlers: closing the WebSockets here

@@ -132,6 +132,8 @@ class ActionDesk:
         log.info("moderation action=%s by=%s target=%s id=%s", req.action, actor.id,
                  target_id or room_id or req.case_id, row.id)
         self.apply(row, notify=True)
+        if self.app.cluster is not None:  # the other processes apply it now, not at their next poll
+            await self.app.cluster.publish("mod.sync")
         if closed is not None:
             self.svc.notify_moderators("mod.case", case_summary(closed))
         await self.svc.gate.callbacks.on_action(ActionContext(

@@ -282,10 +282,7 @@ class ModerationService:
                 source=item.hook))
 
     def notify_moderators(self, event: str, data: Any) -> None:
-        outbox = self.app.realtime.outbox
-        for client in list(self.app.realtime.clients.values()):
-            if client.has_role("moderator"):
-                outbox.emit(client.sid, event, data)
+        self.app.realtime.to_role("moderator", event, data)
 
     # -- reports ----------------------------------------------------------------------------
     def find_message(self, message_id: str, prefer: Room | None = None

@@ -77,8 +77,13 @@ class Realtime:
     def __init__(self, app: App) -> None:
         self.app = app
         s = app.settings
+        manager: dict[str, Any] = {}
+        if s.redis_url:  # cluster: emits to a user or a role reach every process
+            manager["client_manager"] = socketio.AsyncRedisManager(
+                s.redis_url, channel=f"{s.redis_prefix}:sio")
         self.sio = _Server(
             self,
+            **manager,
             async_mode="aiohttp",
             serializer="msgpack",
             max_http_buffer_size=MAX_FRAME,
@@ -97,7 +102,9 @@ class Realtime:
         self._budgets: dict[str, _Budget] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.handlers: dict[str, Handler] = {}
-        self.chat = ChatRouter(self.presence, self.outbox, app.moderation.chat)
+        self.chat = ChatRouter(self.presence, self.outbox, app.moderation.chat,
+                               deliver=self.to_user if s.redis_url else None,
+                               online=self.online)
         self._allowed_origins = set(s.allowed_origins)
         self.on("join", self._join)
         self.on("leave", self._leave)
@@ -114,7 +121,35 @@ class Realtime:
         self.handlers[event] = handler
 
     def presence(self, user_id: str) -> list[Client]:
+        """The user's connections on this process."""
         return list(self.by_user.get(user_id, ()))
+
+    def online(self, user_id: str) -> bool:
+        """Connected anywhere (in a cluster, on any process as of the last heartbeat)."""
+        cluster = self.app.cluster
+        return user_id in self.by_user or (cluster is not None and cluster.online(user_id))
+
+    def to_user(self, user_id: str, event: str, data: Any) -> int:
+        """Send ``event`` to every connection of the user, on whichever process it is;
+        returns how many connections (in a cluster: 1 when online elsewhere, count unknown)."""
+        if self.app.cluster is None:
+            clients = self.presence(user_id)
+            for c in clients:
+                self.outbox.emit(c.sid, event, data)
+            return len(clients)
+        if not self.online(user_id):
+            return 0
+        self.app.spawn(self.sio.emit(event, data, room=f"u:{user_id}"), "emit-user")
+        return max(1, len(self.by_user.get(user_id, ())))
+
+    def to_role(self, role: str, event: str, data: Any) -> None:
+        """Send ``event`` to every connection whose user has ``role`` (moderators), anywhere."""
+        if self.app.cluster is None:
+            for c in list(self.clients.values()):
+                if c.has_role(role):
+                    self.outbox.emit(c.sid, event, data)
+            return
+        self.app.spawn(self.sio.emit(event, data, room=f"role:{role}"), "emit-role")
 
     def _origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
         if not origin:
@@ -155,6 +190,11 @@ class Realtime:
         self.by_user.setdefault(user.id, set()).add(client)
         self.outbox.eio_sids[sid] = eio_sid
         self._budgets[sid] = _Budget()
+        if self.app.cluster is not None:
+            await self.sio.enter_room(sid, f"u:{user.id}")
+            for role in ("moderator", "staff", "admin"):
+                if client.has_role(role):
+                    await self.sio.enter_room(sid, f"role:{role}")
         self.app.metrics.connections.inc()
         log.info("connected user=%s sid=%s", user.id, sid)
 
@@ -304,7 +344,7 @@ class Realtime:
         for check in self.app.join_checks:
             await check(client, data.get("room"))
         _room, ack = await self.app.registry.join_or_create(data.get("room"), client, dict(data))
-        return ack
+        return ack  # in a cluster maybe {"redirect": ...}: the room lives on another process
 
     async def _leave(self, client: Client, payload: object) -> dict[str, Any]:
         if client.room is None:

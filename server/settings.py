@@ -53,6 +53,17 @@ class Settings:
     database_url: str = ""
     """SQLAlchemy async URL; empty means ``sqlite+aiosqlite`` file ``<data_dir>/metahall.db``."""
     redis_url: str = ""
+    """Set: several processes act as one (cluster mode, see server/cluster.py)."""
+    redis_prefix: str = "metahall"
+    """Prefix of every Redis key and channel, so clusters can share one Redis."""
+    node_id: str = ""
+    """This process's name in the cluster; empty means host-port-pid."""
+    public_url: str = ""
+    """Base URL browsers use to reach this process (the front's, behind one); empty: host:port."""
+    public_socket_path: str = "/socket.io/"
+    """Socket.IO path browsers use to reach this process (``/node/<id>/socket.io/`` behind the front)."""
+    lease_ttl_s: int = 6
+    """How long a dead node's rooms stay unreachable before another node takes them."""
     secret: str = ""
     """HMAC key for tokens; empty means read or create ``<data_dir>/secret.key``."""
     token_ttl_s: int = 7 * 24 * 3600
@@ -92,6 +103,11 @@ class Settings:
             data_dir=data_dir,
             database_url=e.get("METAHALL_DATABASE_URL", ""),
             redis_url=e.get("METAHALL_REDIS_URL", ""),
+            redis_prefix=e.get("METAHALL_REDIS_PREFIX", "metahall"),
+            node_id=e.get("METAHALL_NODE_ID", ""),
+            public_url=e.get("METAHALL_PUBLIC_URL", "").rstrip("/"),
+            public_socket_path=e.get("METAHALL_PUBLIC_SOCKET_PATH", "/socket.io/"),
+            lease_ttl_s=_int(e, "METAHALL_LEASE_TTL_S", 6, 2, 600),
             secret=e.get("METAHALL_SECRET", ""),
             token_ttl_s=_int(e, "METAHALL_TOKEN_TTL_S", 7 * 24 * 3600, 60, 365 * 24 * 3600),
             tick_hz=_int(e, "METAHALL_TICK_HZ", 10, 1, 60),

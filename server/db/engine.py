@@ -7,9 +7,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 __all__ = ["Database", "MIGRATIONS_DIR"]
 
@@ -41,6 +41,24 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def startup_lock(self) -> AsyncConnection | None:
+        """On PostgreSQL, wait for and hold the start-up lock (release with
+        :meth:`startup_unlock`) so processes starting together migrate and seed one at a time."""
+        if self.is_sqlite:
+            return None
+        conn = await self.engine.connect()
+        await conn.execute(text("SELECT pg_advisory_lock(7243101)"))
+        await conn.commit()
+        return conn
+
+    @staticmethod
+    async def startup_unlock(conn: AsyncConnection | None) -> None:
+        if conn is None or conn.closed:
+            return
+        await conn.execute(text("SELECT pg_advisory_unlock(7243101)"))
+        await conn.commit()
+        await conn.close()
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""

@@ -1,0 +1,75 @@
+"""Wiring of cluster mode into one server process: placement in joins, leases of hosted rooms,
+presence, and the bus messages that carry effects between processes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from server.cluster import Cluster, NodeInfo, default_node_id
+
+if TYPE_CHECKING:
+    from server.app import App
+
+__all__ = ["build_cluster", "cluster_context"]
+
+log = logging.getLogger("metahall.cluster")
+
+
+def build_cluster(app: App) -> Cluster | None:
+    """The cluster view when ``METAHALL_REDIS_URL`` is set; None runs the process alone."""
+    s = app.settings
+    if not s.redis_url:
+        return None
+    node_id = s.node_id or default_node_id(s.port)
+    internal = f"http://{s.host}:{s.port}"
+    node = NodeInfo(id=node_id, internal=internal, url=s.public_url or internal,
+                    path=s.public_socket_path)
+    return Cluster(s.redis_url, prefix=s.redis_prefix, node=node, lease_ttl_s=s.lease_ttl_s,
+                   metrics_registry=app.metrics.registry)
+
+
+def _wire(app: App, cluster: Cluster) -> None:
+    registry, realtime = app.registry, app.realtime
+
+    async def place(room_id: str) -> dict[str, Any] | None:
+        node = await cluster.place(room_id)
+        return None if node is None else node.redirect()
+
+    async def lease_lost(room_id: str) -> None:
+        # Another process runs this room now: close our copy and let its members reconnect,
+        # which places them on the owner.
+        for client in await registry.evict(room_id):
+            realtime.outbox.emit(client.sid, "system", {
+                "code": "moved", "level": "info", "room": room_id,
+                "text": {"zh-CN": "房间已迁移，正在重新连接。", "en": "The room moved; reconnecting."}})
+            realtime.outbox.disconnect(client.sid)
+
+    async def mod_sync(_msg: dict[str, Any]) -> None:
+        await app.mod.sync_once()
+
+    registry.place = place
+    registry.on_gone = cluster.release
+    cluster.hosted = lambda: {room.id for room in registry.rooms()}
+    cluster.local_users = lambda: list(realtime.by_user)
+    cluster.load = lambda: (len(realtime.clients), sum(1 for _ in registry.rooms()))
+    cluster.on_lease_lost = lease_lost
+    cluster.on("mod.sync", mod_sync)
+
+
+def cluster_context(app: App) -> Callable[[web.Application], AsyncIterator[None]]:
+    """aiohttp cleanup context: join the cluster after the database, leave it last."""
+    async def ctx(_: web.Application) -> AsyncIterator[None]:
+        cluster = app.cluster
+        if cluster is None:
+            yield
+            return
+        _wire(app, cluster)
+        await cluster.start()
+        yield
+        await cluster.stop()
+
+    return ctx
