@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from avatars import InterestConfig
 from rooms.base import Room
 from rooms.hall.room import HallRoom  # the service hall lives in rooms/hall
-from rooms.layouts import EXPO_LAYOUT, SOCIAL_LAYOUT
+from rooms.layouts import EXPO_LAYOUT
+from rooms.social.room import SocialRoom  # social spaces live in rooms/social
 
 __all__ = ["HallRoom", "ExpoRoom", "SocialRoom", "ROOM_KINDS"]
 
@@ -15,14 +15,6 @@ class ExpoRoom(Room):
 
     kind = "expo"
     layout = EXPO_LAYOUT
-
-
-class SocialRoom(Room):
-    """An open social space."""
-
-    kind = "social"
-    layout = SOCIAL_LAYOUT
-    interest = InterestConfig(radius=30.0, max_visible=64)
 
 
 ROOM_KINDS: dict[str, type[Room]] = {"hall": HallRoom, "expo": ExpoRoom, "social": SocialRoom}
