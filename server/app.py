@@ -39,6 +39,8 @@ from server.moderation_gate import ModerationGate
 from server.moderation_service import ModerationService  # moderation
 from server.realtime import Realtime
 from server.settings import Settings
+from server.stage_http import routes as stage_routes  # stage
+from server.stage_setup import StageDesk, build_stage, stage_context  # stage
 from server.static import add_static_routes, content_security_policy
 
 __all__ = ["App", "create_app"]
@@ -68,6 +70,7 @@ class App:
     moderation: ModerationGate = field(init=False)
     mod: ModerationService = field(init=False)
     """Moderation: verdicts to cases, reports, actions, sanctions, audit, retention."""
+    stage: StageDesk = field(init=False)  # stage: talks, media relay, Q&A
     join_checks: list[JoinCheck] = field(default_factory=list)
     """Async checks run before every join (bans, private rooms); raise to refuse."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -93,6 +96,7 @@ class App:
             self.registry.define(kind, cls)
         self.hall = build_hall(self)  # service hall: events, ctx.services["hall"]
         self.mod = ModerationService(self)  # moderation: report/mod.action events, join check
+        self.stage = build_stage(self)  # stage: stage.* events, media relay
         self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.tick_duration.observe,
                              on_skip=self.metrics.ticks_skipped.inc)
 
@@ -133,6 +137,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     web_app.add_routes(http_api.routes)
     web_app.add_routes(hall_http.routes)  # service hall
     web_app.add_routes(moderation_http.routes)  # moderation
+    web_app.add_routes(stage_routes)  # stage
     app_state.realtime.sio.attach(web_app)
     add_static_routes(web_app, settings.webclient_dir)
 
@@ -189,4 +194,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
         await app_state.mod.stop()
 
     web_app.cleanup_ctx.append(moderation)
+    web_app.cleanup_ctx.append(stage_context(app_state, app_state.stage))  # stage: sweep, peers
     return web_app

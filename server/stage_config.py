@@ -1,0 +1,67 @@
+"""Stage settings read from ``METAHALL_STAGE_*`` environment variables, with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from server.settings import SettingsError
+
+__all__ = ["StageConfig"]
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class StageConfig:
+    """Caps and rules of the stage's media relay (see bench/results/stage.md for the caps)."""
+
+    max_video_viewers: int = 8
+    """METAHALL_STAGE_MAX_VIDEO_VIEWERS: viewers of one live talk who get the relayed video
+    (each costs the server one video encode); beyond it they get audio (+ slides) or the
+    talk's embed URL."""
+    max_audio_viewers: int = 60
+    """METAHALL_STAGE_MAX_AUDIO_VIEWERS: viewers of one talk who get the relayed audio only
+    (slides mode, and live talks beyond the video cap)."""
+    lead_s: int = 300
+    """METAHALL_STAGE_LEAD_S: a speaker may go live this long before the talk starts."""
+    require_area: bool = True
+    """METAHALL_STAGE_REQUIRE_AREA: viewers must stand in the stage area (the speaker and
+    admins never need to)."""
+    area_slack_m: float = 6.0
+    """A viewer is cut off only after walking this far beyond the stage area."""
+    sweep_s: float = 1.0
+    """How often broadcasts and viewers are checked (speaker gone, talk over, viewer left)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StageConfig:
+        e = os.environ if env is None else env
+        return cls(
+            max_video_viewers=_int(e, "METAHALL_STAGE_MAX_VIDEO_VIEWERS", 8, 0, 10_000),
+            max_audio_viewers=_int(e, "METAHALL_STAGE_MAX_AUDIO_VIEWERS", 60, 0, 100_000),
+            lead_s=_int(e, "METAHALL_STAGE_LEAD_S", 300, 0, 86_400),
+            require_area=_bool(e, "METAHALL_STAGE_REQUIRE_AREA", True),
+        )
