@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.moderation_cli import add_commands  # moderation: audit verify, privacy
 
     add_commands(sub)
+    from server.cluster_cli import add_command as add_cluster  # scale-out: metahall cluster
+
+    add_cluster(sub)
     return p
 
 
