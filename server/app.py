@@ -38,7 +38,11 @@ from server.middleware import error_middleware, security_headers
 from server.moderation_gate import ModerationGate
 from server.moderation_service import ModerationService  # moderation
 from server.realtime import Realtime
+from server.rtc_signal import SignalRelay  # social: peer-to-peer signalling
 from server.settings import Settings
+from server.social_http import routes as social_routes  # social
+from server.social_service import SocialService  # social
+from server.social_setup import build_social, social_context  # social
 from server.stage_http import routes as stage_routes  # stage
 from server.stage_setup import StageDesk, build_stage, stage_context  # stage
 from server.static import add_static_routes, content_security_policy
@@ -70,6 +74,8 @@ class App:
     moderation: ModerationGate = field(init=False)
     mod: ModerationService = field(init=False)
     """Moderation: verdicts to cases, reports, actions, sanctions, audit, retention."""
+    social: SocialService = field(init=False)  # social: spaces, invites, friends, voice pairs
+    signals: SignalRelay = field(init=False)  # social: rtc.signal relay, ICE servers for clients
     stage: StageDesk = field(init=False)  # stage: talks, media relay, Q&A
     join_checks: list[JoinCheck] = field(default_factory=list)
     """Async checks run before every join (bans, private rooms); raise to refuse."""
@@ -96,6 +102,7 @@ class App:
             self.registry.define(kind, cls)
         self.hall = build_hall(self)  # service hall: events, ctx.services["hall"]
         self.mod = ModerationService(self)  # moderation: report/mod.action events, join check
+        self.social, self.signals = build_social(self)  # social: events, join check, rtc.signal
         self.stage = build_stage(self)  # stage: stage.* events, media relay
         self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.tick_duration.observe,
                              on_skip=self.metrics.ticks_skipped.inc)
@@ -137,6 +144,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     web_app.add_routes(http_api.routes)
     web_app.add_routes(hall_http.routes)  # service hall
     web_app.add_routes(moderation_http.routes)  # moderation
+    web_app.add_routes(social_routes)  # social
     web_app.add_routes(stage_routes)  # stage
     app_state.realtime.sio.attach(web_app)
     add_static_routes(web_app, settings.webclient_dir)
@@ -194,5 +202,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
         await app_state.mod.stop()
 
     web_app.cleanup_ctx.append(moderation)
+    web_app.cleanup_ctx.append(social_context(app_state))  # social: load spaces, sweep
     web_app.cleanup_ctx.append(stage_context(app_state, app_state.stage))  # stage: sweep, peers
     return web_app

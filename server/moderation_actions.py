@@ -141,6 +141,44 @@ class ActionDesk:
             reason=req.note, until=until, room_id=room_id, audit_seq=row.audit_seq))
         return action_dict(row)
 
+    async def act_in_space(self, actor: UserInfo, action: str, *, room_id: str, target_id: str,
+                           note: str, until: int | None = None,
+                           reason: str = "disruption") -> ModAction:
+        """A space host's action inside their social space (``space_mute``, ``space_unmute``,
+        ``space_kick``): written and audited like any action, in the same table and chain.
+
+        The caller (``server/social_service.py``) has checked who may act and applies the
+        effect, which binds that space only; ``apply`` ignores these actions, so other
+        processes' sync loops leave them alone. ``space_unmute`` revokes the open mutes."""
+        if action not in ("space_mute", "space_unmute", "space_kick"):
+            raise BadRequest(f"{action!r} is not a space action", field="action")
+        now = _now()
+
+        async def fn(tx: Any) -> ModAction:
+            s = tx.session
+            row = ModAction(id=new_id(), created_at=now, updated_at=now, actor_id=actor.id,
+                            action=action, target_user_id=target_id, room_id=room_id,
+                            reason_code=reason, note=note, until=until, origin=self.svc.origin)
+            s.add(row)
+            if action == "space_unmute":
+                await s.execute(update(ModAction).where(
+                    ModAction.target_user_id == target_id, ModAction.room_id == room_id,
+                    ModAction.action == "space_mute", ModAction.revoked_at.is_(None)
+                ).values(revoked_at=now, revoked_by=actor.id, updated_at=now))
+            entry = await tx.audit(actor.id, action, target_id, note,
+                                   {"action_id": row.id, "room_id": room_id, "until": until,
+                                    "reason": reason}, ts=now)
+            row.audit_seq = entry.seq
+            return row
+
+        row = await self.svc.mdb.write(fn)
+        log.info("moderation action=%s by=%s target=%s room=%s id=%s", action, actor.id,
+                 target_id, room_id, row.id)
+        await self.svc.gate.callbacks.on_action(ActionContext(
+            actor_id=actor.id, action=action, target=target_id, reason=note, until=until,
+            room_id=room_id, audit_seq=row.audit_seq))
+        return row
+
     async def _case(self, case_id: str) -> ModCase:
         async with self.app.db.session() as s:
             case = await s.get(ModCase, case_id)
