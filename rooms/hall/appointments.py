@@ -9,6 +9,7 @@ from datetime import time as dtime
 from typing import Any
 
 from rooms.client import UserLike
+from rooms.errors import MetahallError
 from rooms.hall.core import HallCore
 from rooms.hall.errors import BadSlot, NotYourTicket, SlotFull, UnknownAppointment
 from rooms.hall.models import Appointment, AppointmentStatus, IssueRequest, ServiceDef
@@ -67,6 +68,7 @@ class Appointments:
         used = await self.core.store.slot_usage(svc.id, grid[0][0], grid[-1][1]) if grid else {}
         return {
             "service_id": svc.id, "date": day.isoformat(), "days": [d.isoformat() for d in days],
+            "timezone": self.core.policy.timezone,
             "slots": [{"start": s, "end": e, "capacity": cap, "left": max(0, cap - used.get(s, 0))}
                       for s, e in grid if s > now],
         }
@@ -89,6 +91,7 @@ class Appointments:
                            AppointmentStatus.BOOKED, now)
         booked = await core.store.book(appt, cap)
         core.observer.event("booked")
+        self._tell(booked, "booked")
         return {"appointment": appointment_view(booked)}
 
     async def cancel(self, user: UserLike, appointment_id: object) -> dict[str, Any]:
@@ -100,7 +103,13 @@ class Appointments:
         if appt.user_id != user.id:
             raise NotYourTicket("That appointment belongs to someone else.")
         done = await self.core.store.cancel_appointment(appt.id, self.core.now_ms())
+        self._tell(done, "cancelled")
         return {"appointment": appointment_view(done)}
+
+    def _tell(self, appt: Appointment, reason: str) -> None:
+        """``appointment.update`` on every connection of the citizen (their other tabs too)."""
+        self.core.notifier.to_user(appt.user_id, "appointment.update",
+                                   {"appointment": appointment_view(appt), "reason": reason})
 
     async def mine(self, user: UserLike) -> list[dict[str, Any]]:
         return [appointment_view(a) for a in await self.core.store.appointments_of(user.id)]
@@ -113,7 +122,11 @@ class Appointments:
         for appt in await core.store.due_appointments(now):
             svc = core.state.services.get(appt.service_id)
             if svc is None or not svc.active:
-                await core.store.cancel_appointment(appt.id, now)
+                try:
+                    done = await core.store.cancel_appointment(appt.id, now)
+                except MetahallError:
+                    continue  # cancelled by its owner meanwhile
+                self._tell(done, "service_closed")
                 continue
             t = await core.store.issue_for_appointment(appt.id, IssueRequest(
                 svc.id, svc.prefix, appt.user_id, appt.display_name, core.day(now), now,

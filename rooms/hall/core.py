@@ -116,6 +116,7 @@ class HallCore:
             "ticket_id": t.id, "number": num, "service_id": t.service_id,
             "counter": counter_brief(c), "path": self.path_to(t.user_id, c),
             "channel": f"counter:{c.id}", "recall": t.recalls, "deadline": deadline,
+            "called_at": t.called_at,
             "text": {"zh-CN": f"请{num}号到{c.name['zh-CN']}办理",
                      "en": f"Number {num}, please go to {c.name['en']}"},
         }

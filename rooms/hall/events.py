@@ -96,7 +96,7 @@ def hall_handlers(hall: HallService) -> dict[str, Handler]:
         return await appts.cancel(c.user, _id(require_mapping(p), "appointment_id"))
 
     async def hall_services(c: Client, p: object) -> dict[str, Any]:
-        return {"services": hall.services_view()}
+        return {"services": hall.services_view(), "hall": hall.hall_info()}
 
     async def counter_open(c: Client, p: object) -> dict[str, Any]:
         d = require_mapping(p)

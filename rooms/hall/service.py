@@ -158,6 +158,12 @@ class HallService:
         return [service_view(st, s, now)
                 for s in sorted(st.services.values(), key=lambda s: (s.sort, s.id)) if s.active]
 
+    def hall_info(self) -> dict[str, Any]:
+        """What a client needs to show times as the hall does: its time zone and hours."""
+        p = self.core.policy
+        return {"timezone": p.timezone, "opens": p.opens, "closes": p.closes,
+                "booking_days": p.booking_days, "no_show_s": int(p.no_show_s)}
+
     def counters_view(self) -> list[dict[str, Any]]:
         st, now = self.core.state, self.core.now_ms()
         return [counter_view(st, cid, now) for cid, c in st.counters.items() if c.active]

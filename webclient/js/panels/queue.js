@@ -1,6 +1,11 @@
-// "Queue" (service halls): the guide ("what do you want to do?"), take a number, my tickets with
-// position and ETA (live from queue.update), the call banner with a beep and the path to the
-// counter drawn on the floor (queue.called), and the 1–5 rating after being served (queue.done).
+// "Queue" (service halls), in three tabs:
+//   take         the guide ("what do you want to do?"), take a number, my tickets with position and
+//                ETA (live from queue.update), the 1–5 rating after being served (queue.done);
+//   appointments book a time slot, see and cancel bookings (hall-appointments.js); when the slot
+//                begins the server issues a priority ticket (queue.issued) that shows up under take;
+//   counter      at the counter: the private chat with the staff member (channel "counter:<id>",
+//                hall-chat.js) and the documents the staff has checked (ticket.docs).
+// Plus the call banner with a beep and the path to the counter drawn on the floor (queue.called).
 //
 // The ticket state lives in a controller that exists while the user is in a hall, whether or not
 // the panel was ever opened: a call must reach the citizen even with the dock closed. The path is
@@ -8,8 +13,12 @@
 // view that is (re)created asks for the current one with "metahall:path-request".
 
 import { el, button } from "./dom.js";
+import { appointmentsPane } from "./hall-appointments.js";
+import { counterChatsFor, counterChatView } from "./hall-chat.js";
+import { slotText, subTabs } from "./hall-ui.js";
 
 const ACTIVE = new Set(["waiting", "called", "serving"]);
+const AT_COUNTER = new Set(["called", "serving"]);
 
 /** Dispatches the path (or null) for the 3D / 2D views. */
 export function announcePath(path) {
@@ -36,21 +45,29 @@ class QueueController {
     this.tickets = new Map();
     /** @type {Map<string, object>} services by id (names, documents) */
     this.services = new Map();
+    /** @type {Map<string, object>} my booked appointments by id */
+    this.appointments = new Map();
+    this.hall = null; // {timezone, opens, closes, booking_days, no_show_s} from hall.services
     this.called = null; // the last queue.called payload still current
     this.path = null;
     this.rate = null; // {ticket_id, number, service_id} after queue.done with can_rate
     this.listeners = new Set();
     this.audio = null;
     this.banner = null;
+    this.chats = counterChatsFor(ctx);
     const t = ctx.transport;
     this.offs = [
       t.on("queue.update", (m) => this._onUpdate(m)),
       t.on("queue.called", (m) => this._onCalled(m)),
       t.on("queue.done", (m) => this._onDone(m)),
-      t.on("queue.issued", (m) => { if (m?.ticket) this._setTicket(m.ticket); }),
+      t.on("queue.issued", (m) => this._onIssued(m)),
+      t.on("appointment.update", (m) => this._onAppointment(m)),
       t.on("ticket.docs", (m) => {
         const tk = this.tickets.get(m?.ticket_id);
-        if (tk && Array.isArray(m.documents)) { tk.documents = m.documents; this.changed(); }
+        if (!tk) return;
+        if (Array.isArray(m.documents)) tk.documents = m.documents;
+        if (Array.isArray(m.checked)) tk.docs_checked = m.checked;
+        this.changed();
       }),
     ];
     this._onJoined = () => this.refresh();
@@ -69,6 +86,7 @@ class QueueController {
     document.removeEventListener("metahall:lang-changed", this._onLang);
     this.banner?.remove();
     this.banner = null;
+    this.chats = null; // the store belongs to the room context (hall-chat.js disposes it)
     if (this.path) announcePath(null);
     this.path = null;
     this.listeners.clear();
@@ -91,13 +109,57 @@ class QueueController {
     return s ? this.i18n.pick(s.name) : id ?? "";
   }
 
+  /** The hall's time zone (slot times are shown in it). */
+  get timezone() {
+    return this.hall?.timezone ?? null;
+  }
+
+  /** "Tue, 3 Jun 09:00–09:30" in the hall's time zone. */
+  when(appt) {
+    return slotText(this.i18n.lang, this.timezone, appt.start, appt.end);
+  }
+
+  /** The ticket now at a counter (called or being served), if any. */
+  atCounter() {
+    return [...this.tickets.values()].find((tk) => AT_COUNTER.has(tk.status) && tk.counter) ?? null;
+  }
+
+  /** The conversation channel of a ticket at a counter. */
+  channelOf(tk) {
+    return tk?.channel ?? (tk?.counter?.id ? `counter:${tk.counter.id}` : null);
+  }
+
+  /** The service's documents with what the staff checked (ticket.docs, else docs_checked). */
+  documentsOf(tk) {
+    if (Array.isArray(tk?.documents)) return tk.documents;
+    const docs = this.services.get(tk?.service_id)?.documents ?? [];
+    const done = new Set(tk?.docs_checked ?? []);
+    return docs.map((d) => ({ id: d.id, name: d.name, checked: done.has(d.id) }));
+  }
+
+  /** Services a citizen can book a time for. */
+  appointable() {
+    return [...this.services.values()].filter((s) => s.active !== false && s.appointable !== false && s.counter_ids?.length);
+  }
+
+  async refreshServices() {
+    const svc = await this.ctx.transport.request("hall.services", {});
+    if (svc?.ok) {
+      this.services.clear();
+      for (const s of svc.services ?? []) this.services.set(s.id, s);
+      if (svc.hall) this.hall = svc.hall;
+    }
+    return svc;
+  }
+
   async refresh() {
     const t = this.ctx.transport;
-    const [svc, mine] = await Promise.all([t.request("hall.services", {}), t.request("queue.mine", {})]);
-    if (svc?.ok) for (const s of svc.services ?? []) this.services.set(s.id, s);
+    const [, mine] = await Promise.all([this.refreshServices(), t.request("queue.mine", {})]);
     if (mine?.ok) {
       this.tickets.clear();
       for (const tk of mine.tickets ?? []) this.tickets.set(tk.id, tk);
+      this.appointments.clear();
+      for (const a of mine.appointments ?? []) if (a.status === "booked") this.appointments.set(a.id, a);
       // After a reconnect or a reload: the call banner follows the server's view of my tickets.
       const calledTicket = [...this.tickets.values()].find((tk) => tk.status === "called");
       if (this.called && this.tickets.get(this.called.ticket_id)?.status !== "called") {
@@ -136,10 +198,35 @@ class QueueController {
     this.changed();
   }
 
+  _onIssued(m) {
+    if (!m?.ticket) return;
+    this._setTicket(m.ticket);
+    if (m.reason === "appointment") {
+      if (m.appointment_id) this.appointments.delete(m.appointment_id);
+      this.ctx.toast("panel.queue.appointment_due", { number: m.ticket.number, service: this.serviceName(m.ticket.service_id) });
+      this.changed();
+    } else if (m.reason === "transfer") {
+      this.ctx.toast("panel.queue.transferred_to", { number: m.ticket.number, service: this.serviceName(m.ticket.service_id) });
+    }
+  }
+
+  _onAppointment(m) {
+    const a = m?.appointment;
+    if (!a?.id) return;
+    if (a.status === "booked") this.appointments.set(a.id, a);
+    else this.appointments.delete(a.id);
+    if (m.reason === "service_closed") {
+      this.ctx.toast("panel.appt.service_closed", { service: this.serviceName(a.service_id), when: this.when(a) }, "warn");
+    }
+    this.changed();
+  }
+
   _onCalled(m) {
     if (!m) return;
     const tk = this.tickets.get(m.ticket_id) ?? { id: m.ticket_id, number: m.number, service_id: m.service_id };
     Object.assign(tk, { status: "called", counter: m.counter ?? tk.counter, position: null });
+    if (m.channel) tk.channel = m.channel;
+    if (m.called_at) tk.called_at = m.called_at;
     this.tickets.set(tk.id, tk);
     this.called = m;
     this.path = Array.isArray(m.path) && m.path.length >= 2 ? m.path : null;
@@ -249,7 +336,10 @@ function controllerFor(ctx) {
   if (active?.ctx === ctx) return active.ctrl;
   active?.ctrl.dispose();
   active = null;
-  if (ctx.room?.kind !== "hall") return null;
+  if (ctx.room?.kind !== "hall") {
+    counterChatsFor(ctx); // lets go of the previous hall's conversations
+    return null;
+  }
   active = { ctx, ctrl: new QueueController(ctx) };
   return active.ctrl;
 }
@@ -263,6 +353,14 @@ export const queuePanel = {
   mount(container, ctx) {
     const { i18n } = ctx;
     const ctrl = controllerFor(ctx);
+    const tabs = subTabs("queue", ["take", "appointments", "counter"], (id) => {
+      chat.visible(id === "counter");
+      if (id === "appointments") appts.show();
+      renderTabs();
+    });
+    const takePane = tabs.panes.get("take");
+    const apptPane = tabs.panes.get("appointments");
+    const counterPane = tabs.panes.get("counter");
 
     // Guide.
     const guide = el("form", "queue-guide");
@@ -290,7 +388,22 @@ export const queuePanel = {
     const noTickets = el("p", "panel-summary queue-none", i18n.t("panel.queue.no_tickets"));
     const rating = el("form", "queue-rating");
     rating.hidden = true;
-    container.append(guide, answer, results, allBtn, ticketsHead, noTickets, tickets, rating);
+    takePane.append(guide, answer, results, allBtn, ticketsHead, noTickets, tickets, rating);
+
+    // Appointments.
+    const appts = appointmentsPane(apptPane, ctx, ctrl);
+
+    // At the counter: who, the documents checked, the private chat.
+    const counterHead = el("h3", "panel-subtitle queue-counter-head");
+    const counterInfo = el("p", "panel-summary queue-counter-info");
+    const docsHead = el("h4", "hall-docs-head");
+    const docsList = el("ul", "hall-docs queue-counter-docs");
+    const chatHead = el("h4", "hall-chat-head");
+    const chat = counterChatView(ctx, ctrl.chats, { idPrefix: "queue", placeholderKey: "panel.queue.chat_placeholder" });
+    counterPane.append(counterHead, counterInfo, docsHead, docsList, chatHead, chat.root);
+    chat.visible(false);
+
+    container.append(tabs.bar, takePane, apptPane, counterPane);
 
     let lastResults = null; // {answer, items} for re-rendering on language change
     const error = (ack) => ctx.toast("error.with_code", { message: i18n.errorText(ack?.error?.code, ack?.error?.message) }, "error");
@@ -344,9 +457,20 @@ export const queuePanel = {
             text.append(a);
           }
         }
+        const actions = el("div", "queue-service-actions");
         const takeBtn = button(i18n.t("panel.queue.take"), "btn small primary queue-take");
         takeBtn.addEventListener("click", () => take(sid, takeBtn));
-        li.append(text, takeBtn);
+        actions.append(takeBtn);
+        const svc = ctrl.services.get(sid);
+        if (svc && ctrl.appointable().includes(svc)) {
+          const book = button(i18n.t("panel.queue.book"), "btn small queue-book");
+          book.addEventListener("click", () => {
+            tabs.select("appointments");
+            appts.selectService(sid);
+          });
+          actions.append(book);
+        }
+        li.append(text, actions);
         results.append(li);
       }
     };
@@ -364,9 +488,8 @@ export const queuePanel = {
       renderResults();
     });
     allBtn.addEventListener("click", async () => {
-      const ack = await ctx.transport.request("hall.services", {});
+      const ack = await ctrl.refreshServices();
       if (!ack?.ok) { error(ack); return; }
-      for (const s of ack.services ?? []) ctrl.services.set(s.id, s);
       lastResults = { answer: null, items: (ack.services ?? []).filter((s) => s.active !== false) };
       renderResults();
     });
@@ -379,9 +502,12 @@ export const queuePanel = {
         const li = el("li", `item queue-ticket status-${tk.status}`);
         li.dataset.ticketId = tk.id;
         li.dataset.status = tk.status ?? "";
+        li.dataset.appointment = String(Boolean(tk.appointment));
         const num = el("strong", "queue-ticket-number", tk.number ?? "");
         const text = el("div", "item-text");
-        text.append(el("span", "item-name", ctrl.serviceName(tk.service_id)));
+        const name = el("span", "item-name", ctrl.serviceName(tk.service_id));
+        if (tk.appointment) name.append(" ", el("span", "hall-badge queue-ticket-appt", i18n.t("panel.queue.appointment_badge")));
+        text.append(name);
         let status;
         if (tk.status === "waiting") {
           status = tk.position != null ? i18n.t("panel.queue.position", { n: tk.position }) : i18n.t("panel.queue.status.waiting");
@@ -394,13 +520,20 @@ export const queuePanel = {
         }
         const st = el("span", "item-meta queue-ticket-status", status);
         text.append(st);
-        const missing = (tk.documents ?? []).filter((d) => !d.checked).map((d) => i18n.pick(d.name));
-        if (tk.status !== "waiting" && tk.documents?.length) {
+        const documents = ctrl.documentsOf(tk);
+        const missing = documents.filter((d) => !d.checked).map((d) => i18n.pick(d.name));
+        if (tk.status !== "waiting" && documents.length) {
           text.append(el("span", "item-meta queue-ticket-docs", missing.length
             ? i18n.t("panel.queue.docs_missing", { docs: missing.join(i18n.lang === "zh-CN" ? "、" : ", ") })
             : i18n.t("panel.queue.docs_ok")));
         }
         li.append(num, text);
+        const actions = el("div", "queue-ticket-actions");
+        if (AT_COUNTER.has(tk.status) && tk.counter) {
+          const talk = button(i18n.t("panel.queue.talk"), "btn small queue-talk");
+          talk.addEventListener("click", () => { tabs.select("counter"); chat.focus(); });
+          actions.append(talk);
+        }
         if (tk.status === "waiting" || tk.status === "called") {
           const leave = button(i18n.t("panel.queue.leave"), "btn small subtle queue-leave");
           leave.addEventListener("click", async () => {
@@ -412,10 +545,54 @@ export const queuePanel = {
               ctrl.changed();
             } else { leave.disabled = false; error(ack); }
           });
-          li.append(leave);
+          actions.append(leave);
         }
+        if (actions.childElementCount) li.append(actions);
         tickets.append(li);
       }
+    };
+
+    const renderCounter = () => {
+      const tk = ctrl.atCounter();
+      counterPane.dataset.ticketId = tk?.id ?? "";
+      chatHead.textContent = i18n.t("panel.queue.chat_head");
+      if (!tk) {
+        counterHead.textContent = i18n.t("panel.queue.counter_none_head");
+        counterInfo.textContent = i18n.t("panel.queue.counter_none");
+        docsHead.hidden = true;
+        docsList.hidden = true;
+        docsList.replaceChildren();
+        chatHead.hidden = true;
+        chat.root.hidden = true;
+        chat.set(null);
+        return;
+      }
+      const counter = i18n.pick(tk.counter?.name) || tk.counter?.id || "";
+      counterHead.textContent = i18n.t("panel.queue.counter_head", { number: tk.number ?? "", counter });
+      counterInfo.textContent = tk.status === "serving"
+        ? i18n.t("panel.queue.counter_serving", { service: ctrl.serviceName(tk.service_id) })
+        : i18n.t("panel.queue.counter_called", { service: ctrl.serviceName(tk.service_id) });
+      const documents = ctrl.documentsOf(tk);
+      docsHead.hidden = documents.length === 0;
+      docsList.hidden = documents.length === 0;
+      docsHead.textContent = i18n.t("panel.queue.docs_head", {
+        n: documents.filter((d) => d.checked).length, total: documents.length,
+      });
+      docsList.replaceChildren(...documents.map((d) => docItem(i18n, d)));
+      chatHead.hidden = false;
+      chat.root.hidden = false;
+      chat.set(ctrl.channelOf(tk), tk.called_at ?? 0);
+    };
+
+    const renderTabs = () => {
+      tabs.label("take", i18n.t("panel.queue.tab_take"));
+      tabs.label("appointments", i18n.t("panel.queue.tab_appointments"));
+      const tk = ctrl.atCounter();
+      const unread = tk && tabs.selected !== "counter" ? ctrl.chats?.unread(ctrl.channelOf(tk), tk.called_at ?? 0) ?? 0 : 0;
+      tabs.badge("appointments", ctrl.appointments.size);
+      tabs.badge("counter", unread, tk && !unread ? "●" : "");
+      tabs.label("counter", i18n.t("panel.queue.tab_counter"),
+        unread ? i18n.t("chat.unread", { n: unread }) : tk ? i18n.t("panel.queue.tab_counter_active") : "");
     };
 
     let ratingFor = null;
@@ -464,7 +641,7 @@ export const queuePanel = {
       } else error(ack);
     });
 
-    const render = () => { renderTickets(); renderRating(); };
+    const render = () => { renderTickets(); renderRating(); renderCounter(); appts.render(); renderTabs(); };
     const relabel = () => {
       label.textContent = i18n.t("panel.queue.guide_question");
       input.placeholder = i18n.t("panel.queue.guide_placeholder");
@@ -477,11 +654,17 @@ export const queuePanel = {
       render();
     };
     const unsub = ctrl.subscribe(render);
+    const unsubChat = ctrl.chats?.subscribe(() => renderTabs()) ?? (() => {});
     document.addEventListener("metahall:lang-changed", relabel);
     render();
     return {
+      show: () => chat.visible(tabs.selected === "counter"),
+      hide: () => chat.visible(false),
       unmount: () => {
         unsub();
+        unsubChat();
+        chat.dispose();
+        appts.dispose();
         document.removeEventListener("metahall:lang-changed", relabel);
         if (active?.ctx === ctx) { active.ctrl.dispose(); active = null; }
       },
@@ -489,9 +672,24 @@ export const queuePanel = {
   },
 };
 
+/** One document of the checklist the citizen sees (read-only): ✓ checked, ○ still needed. */
+function docItem(i18n, d) {
+  const li = el("li", `hall-doc${d.checked ? " checked" : ""}`);
+  li.dataset.docId = d.id;
+  li.dataset.checked = String(Boolean(d.checked));
+  const mark = el("span", "hall-doc-mark", d.checked ? "✓" : "○");
+  mark.setAttribute("aria-hidden", "true");
+  li.append(mark, el("span", "hall-doc-name", i18n.pick(d.name)),
+    el("span", "visually-hidden", i18n.t(d.checked ? "panel.queue.doc_checked" : "panel.queue.doc_missing")));
+  return li;
+}
+
 /** For tests and the debug console: the current controller's state (read-only copy). */
 export function queueDebug() {
   const c = active?.ctrl;
   if (!c) return null;
-  return { tickets: [...c.tickets.values()].map((t) => ({ ...t })), called: c.called, path: c.path, beeps: c.beeps ?? 0 };
+  return {
+    tickets: [...c.tickets.values()].map((t) => ({ ...t })), called: c.called, path: c.path, beeps: c.beeps ?? 0,
+    appointments: [...c.appointments.values()].map((a) => ({ ...a })),
+  };
 }

@@ -12,10 +12,12 @@
 // Server events a panel needs (queue.update, queue.called, …) are routed to it through
 // ctx.transport.on(type, handler); unsubscribe in unmount().
 
+import { hallAdminPanel } from "./hall-admin.js";
 import { hallStatsPanel } from "./hall-stats.js";
 import { peoplePanel } from "./people.js";
 import { placesPanel } from "./places.js";
 import { queuePanel } from "./queue.js";
+import { stagePanel } from "./stage.js"; // stage
 import { staffPanel } from "./staff.js";
 
 /** Whether the signed-in user has `role`. */
@@ -29,4 +31,6 @@ export const PANELS = [
   queuePanel,   // hall rooms: guide, take a number, my tickets, call banner + path, rating
   staffPanel,   // hall rooms, staff / admin: the counter desk
   hallStatsPanel, // hall rooms, admin: hall.stats
+  hallAdminPanel, // hall rooms, admin: edit services and counters
+  stagePanel,   // expo rooms: talk schedule, live stage, Q&A (stage.js)
 ];
