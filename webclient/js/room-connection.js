@@ -6,10 +6,18 @@
 //                         └──────────────▶   refused  ◀──kick/ban── reconnecting ──connect──▶ joining (same room)
 //   any ──leave()──▶ closed
 //
+// In a cluster a join may be answered with a redirect to the node that runs the room
+// (transport/endpoints.js): the connection moves there (connecting → joining again, at most
+// MAX_REDIRECTS times in a row) and the user sees only the room. When a node we were sent to drops
+// and cannot be reached again, we go back to the default endpoint and rejoin there (failover);
+// a node's `system` notice that it is shutting down or that the room moved does the same at once.
+//
 // Every change is dispatched on `document` as CustomEvent "metahall:connection"
-// {state, previous, code?, message?, attempt?}; a (re)join as "metahall:joined" {ack, rejoin}.
+// {state, previous, code?, message?, attempt?, node?, failover?}; a (re)join as "metahall:joined" {ack, rejoin}.
 // With an `rtc` channel (transport/webrtc-channel.js), every (re)join also tries the WebRTC state
 // channel; leaving or being refused closes it (a dropped connection closes it by itself).
+
+import { FAILOVER_AFTER, MAX_REDIRECTS, parseRedirect } from "./transport/endpoints.js";
 
 export const ConnectionState = Object.freeze({
   IDLE: "idle",
@@ -49,6 +57,12 @@ export class RoomConnection {
     this._token = null;
     this._pendingModeration = null;
     this._retryTimer = null;
+    /** Redirects followed since the last successful join (or failover). */
+    this.redirects = 0;
+    /** Times we went back to the default endpoint because a node could not be reached. */
+    this.failovers = 0;
+    this._nodeFailures = 0;
+    this._leaveNode = false;
 
     transport.on("connect", () => this._onConnect());
     transport.on("disconnect", (d) => this._onDisconnect(d));
@@ -58,6 +72,11 @@ export class RoomConnection {
       if (this.state === ConnectionState.RECONNECTING) this._set(ConnectionState.RECONNECTING, { attempt });
     });
     transport.on("hello", (hello) => { this.hello = hello; });
+    transport.on("system", (notice) => {
+      // This node is going away, or our room now lives elsewhere: the next connection starts over
+      // at the default endpoint, where placement knows the room's owner.
+      if (notice?.code === "shutdown" || notice?.code === "moved") this._leaveNode = true;
+    });
     transport.on("moderation", (notice) => {
       if (notice?.action === "kick" || notice?.action === "ban") this._pendingModeration = notice;
       this.target?.dispatchEvent(new CustomEvent("metahall:moderation", { detail: notice }));
@@ -74,6 +93,9 @@ export class RoomConnection {
     this.avatar = avatar ?? null;
     this.refusal = null;
     this._pendingModeration = null;
+    this.redirects = 0;
+    this._nodeFailures = 0;
+    this._leaveNode = false;
     return new Promise((resolve, reject) => {
       const onState = (ev) => {
         const { state } = ev.detail;
@@ -105,6 +127,7 @@ export class RoomConnection {
     this.rtc?.stop({ tellServer: false }); // the leave and the closed socket end it on the server
     if (wasJoined) await this.transport.request("leave", {}, { timeoutMs: 1500 });
     this.transport.close();
+    this.transport.resetEndpoint(); // the next room is placed from the start
     this.joinAck = null;
   }
 
@@ -114,10 +137,16 @@ export class RoomConnection {
     if (this.avatar) payload.avatar = this.avatar;
     const ack = await this.transport.request("join", payload, { timeoutMs: 8000 });
     if (this.state !== ConnectionState.JOINING) return; // left or dropped meanwhile
+    if (ack.ok && ack.redirect) {
+      this._follow(ack.redirect, rejoin);
+      return;
+    }
     if (ack.ok) {
       this.joinAck = ack;
       this.joins += 1;
       this.attempt = 0;
+      this.redirects = 0;
+      this._nodeFailures = 0;
       this._set(ConnectionState.JOINED);
       this.target?.dispatchEvent(new CustomEvent("metahall:joined", { detail: { ack, rejoin } }));
       this.rtc?.start(); // in the background; Socket.IO carries everything until the channel opens
@@ -135,7 +164,42 @@ export class RoomConnection {
     this._refuse(code, ack.error?.message);
   }
 
+  /** The room lives on another node: connect there and send the same join again. */
+  _follow(redirect, rejoin) {
+    const target = parseRedirect(redirect, this.transport.url);
+    this.transport.close();
+    if (!target) {
+      this._refuse("bad_response", "unusable redirect");
+      return;
+    }
+    this.redirects += 1;
+    if (this.redirects > MAX_REDIRECTS) {
+      console.warn(`join ${this.roomId}: more than ${MAX_REDIRECTS} redirects in a row, last to ${target.node}`);
+      this.transport.resetEndpoint();
+      this._refuse("unknown", `too many redirects (last to ${target.node})`);
+      return;
+    }
+    this.transport.setEndpoint(target);
+    this._nodeFailures = 0;
+    // A rejoin stays one (the UI keeps the avatar's place); a first join is still connecting.
+    this._set(rejoin ? ConnectionState.RECONNECTING : ConnectionState.CONNECTING, { node: target.node });
+    this._connect();
+  }
+
+  /** A node we were sent to is unreachable (or going away): start over at the default endpoint. */
+  _failover(extra = {}) {
+    clearTimeout(this._retryTimer);
+    this.transport.close();
+    this.transport.resetEndpoint();
+    this.failovers += 1;
+    this.redirects = 0;
+    this._nodeFailures = 0;
+    this._set(this.state, { failover: true, attempt: this.attempt, ...extra });
+    this._scheduleReconnect();
+  }
+
   _onConnect() {
+    this._nodeFailures = 0;
     if (this.state === ConnectionState.CONNECTING) this._join(false);
     else if (this.state === ConnectionState.RECONNECTING) this._join(true);
   }
@@ -149,6 +213,13 @@ export class RoomConnection {
       return;
     }
     this._set(ConnectionState.RECONNECTING, { reason });
+    if (this._leaveNode) {
+      this._leaveNode = false;
+      if (!this.transport.atDefault) {
+        this._failover({ reason });
+        return;
+      }
+    }
     if (!willReconnect) {
       // The server ended the connection without saying why (e.g. it restarted): come back.
       clearTimeout(this._retryTimer);
@@ -177,7 +248,15 @@ export class RoomConnection {
     if (FINAL_CODES.has(code)) {
       this._refuse(code, message);
       this.transport.close();
+      this.transport.resetEndpoint();
       return;
+    }
+    if (!this.transport.atDefault) {
+      this._nodeFailures += 1;
+      if (this._nodeFailures >= FAILOVER_AFTER) {
+        this._failover({ code });
+        return;
+      }
     }
     if (this.state !== ConnectionState.CONNECTING) this._set(ConnectionState.RECONNECTING, { code, attempt: this.attempt });
     // e.g. {code: "unavailable"}: the server asked us to come back later.

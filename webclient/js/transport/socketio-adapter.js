@@ -11,6 +11,9 @@
 //   decode(bytes)              msgpack-decode a binary payload (the `snap` blob)
 //   close()                    disconnect for good (no reconnection)
 //   connected, id              state
+//   endpoint, setEndpoint({url, path}), resetEndpoint(), atDefault
+//                              where the next connect() goes (a cluster node a join redirect named,
+//                              see endpoints.js); the default is the constructor's url and path
 //
 // Incoming messages are routed through a Map type → handlers. Reserved types are lifecycle
 // notices produced by the adapter itself and can't be sent:
@@ -35,6 +38,8 @@ export class SocketIoAdapter {
   constructor({ url = globalThis.location?.origin, path = "/socket.io/", target = globalThis.document } = {}) {
     this.url = url;
     this.path = path;
+    /** @type {{url: string, path: string, node?: string}} */
+    this.endpoint = { url, path };
     this.target = target;
     /** @type {Map<string, Set<Function>>} */
     this.handlers = new Map();
@@ -47,6 +52,14 @@ export class SocketIoAdapter {
   /** "websocket" | "polling" | null */
   get transportName() { return this.socket?.io?.engine?.transport?.name ?? null; }
 
+  /** True when the next connect() goes to the default url and path. */
+  get atDefault() { return this.endpoint.url === this.url && this.endpoint.path === this.path; }
+
+  /** Where the next connect() goes (it does not touch the current connection). */
+  setEndpoint({ url, path, node }) { this.endpoint = { url, path, node }; }
+
+  resetEndpoint() { this.endpoint = { url: this.url, path: this.path }; }
+
   on(type, handler) {
     let set = this.handlers.get(type);
     if (!set) this.handlers.set(type, (set = new Set()));
@@ -56,8 +69,8 @@ export class SocketIoAdapter {
 
   connect({ token, lang }) {
     this.close();
-    const socket = io(this.url, {
-      path: this.path,
+    const socket = io(this.endpoint.url, {
+      path: this.endpoint.path,
       parser: msgpackParser,
       auth: lang ? { token, lang } : { token },
       transports: ["websocket", "polling"],
