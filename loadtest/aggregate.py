@@ -120,6 +120,7 @@ class Aggregator:
         self._connected: dict[int, int] = {}
         self._walking: dict[int, int] = {}
         self._disconnects: dict[int, int] = {}
+        self._redirects: dict[int, int] = {}
         self._protocol: dict[int, dict[str, int]] = {}
         self.errors: Counter[str] = Counter()
         self._last_close = t0_ms
@@ -136,6 +137,7 @@ class Aggregator:
         self._connected[worker] = int(payload.get("connected", 0))
         self._walking[worker] = int(payload.get("walking", 0))
         self._disconnects[worker] = int(payload.get("disconnects", 0))
+        self._redirects[worker] = int(payload.get("redirects", 0))
         self._protocol[worker] = dict(payload.get("protocol_kinds", {}))
         self.errors.update(payload.get("errors", {}))
 
@@ -233,6 +235,7 @@ class Aggregator:
             "errors": dict(self.errors),
             "errors_total": errors_total,
             "disconnects": last.disconnects if last else 0,
+            "join_redirects": sum(self._redirects.values()),
             "unmatched_positions": counts["unmatched"],
             "observer_corrections": counts["corrections"],
             "protocol_errors": counts["protocol"],

@@ -33,7 +33,18 @@ from .frames import (
     parse_open,
 )
 
-__all__ = ["ConnectRefused", "SioConnection", "SioError", "connect", "socket_url"]
+__all__ = [
+    "MAX_REDIRECTS",
+    "ConnectRefused",
+    "SioConnection",
+    "SioError",
+    "connect",
+    "redirect_target",
+    "socket_url",
+]
+
+MAX_REDIRECTS = 3
+"""Join redirects a bot follows in a row before it counts a ``join_redirect_loop`` error."""
 
 FrameHandler = Callable[[bytes, float], None]
 """Called with (binary frame, receive wall-clock ms) for every EVENT packet."""
@@ -51,14 +62,35 @@ class ConnectRefused(SioError):
         self.data = data
 
 
-def socket_url(base_url: str) -> str:
-    """The WebSocket URL of the Engine.IO endpoint under an http(s) base URL."""
+def socket_url(base_url: str, path: str = "/socket.io/") -> str:
+    """The WebSocket URL of the Engine.IO endpoint at ``path`` under an http(s) base URL."""
     base = base_url.rstrip("/")
     if base.startswith("https://"):
         base = "wss://" + base[len("https://") :]
     elif base.startswith("http://"):
         base = "ws://" + base[len("http://") :]
-    return base + "/socket.io/?EIO=4&transport=websocket"
+    path = "/" + path.strip("/") + "/"
+    return base + path + "?EIO=4&transport=websocket"
+
+
+def redirect_target(ack: Any) -> tuple[str, str] | None:
+    """``(url, path)`` when a ``join`` ack sends the bot to the node that runs the room.
+
+    In a cluster (several ``metahall serve`` processes) a join that reaches another node is
+    answered ``{"ok": true, "redirect": {"node", "url", "path"}}`` and nothing else happens: the
+    client connects to ``url`` with Socket.IO ``path`` and sends the same join there.
+    """
+    if not isinstance(ack, dict) or ack.get("ok") is not True:
+        return None
+    red = ack.get("redirect")
+    if not isinstance(red, dict):
+        return None
+    url, path = red.get("url"), red.get("path")
+    if not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+        return None
+    if not (isinstance(path, str) and path.startswith("/")):
+        return None
+    return url, path
 
 
 def _ignore(frame: bytes, now_ms: float) -> None:
@@ -177,6 +209,7 @@ async def connect(
     base_url: str,
     token: str,
     *,
+    path: str = "/socket.io/",
     wait_s: float = 10.0,
     compress: bool = False,
 ) -> SioConnection:
@@ -187,7 +220,7 @@ async def connect(
     """
     try:
         ws = await session.ws_connect(
-            socket_url(base_url),
+            socket_url(base_url, path),
             compress=15 if compress else 0,
             max_msg_size=0,
             autoping=True,

@@ -33,7 +33,7 @@ import aiohttp
 import numpy as np
 
 from .config import LoadConfig
-from .conn import ConnectRefused, SioConnection, SioError, connect
+from .conn import MAX_REDIRECTS, ConnectRefused, SioConnection, SioError, connect, redirect_target
 from .frames import MoveEncoder
 from .metrics import SampleSet
 from .observer import Observer
@@ -100,6 +100,8 @@ class Worker:
         self._errors_sent: Counter[str] = Counter()
         self.connected = 0
         self.joined = 0
+        self.redirects = 0
+        """Join redirects followed (a cluster sends a bot to the node that runs its room)."""
         self.moves = 0
         self.disconnects = 0
         self.samples = SampleSet()
@@ -265,35 +267,69 @@ class Worker:
             if bot.token is not None:
                 self._spawn(self._bot_life(bot, t0))
 
-    async def _bot_life(self, bot: Bot, t0: float) -> None:
+    async def _connect_and_join(
+        self, bot: Bot
+    ) -> tuple[SioConnection, asyncio.Task[str], Any] | None:
+        """Connect and send ``join``, following join redirects to the node that runs the room
+        (at most MAX_REDIRECTS in a row). Returns the connection, its reader task and the last
+        ack (None when the join was not answered); None when no connection was made (counted)."""
         cfg = self.cfg
         assert self._session is not None and bot.token is not None
+        url, path = cfg.url, "/socket.io/"
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                conn = await connect(
+                    self._session,
+                    url,
+                    bot.token,
+                    path=path,
+                    wait_s=cfg.connect_timeout_s,
+                    compress=cfg.compress,
+                )
+            except ConnectRefused:
+                self.errors["connect_refused"] += 1
+                return None
+            except SioError:
+                self.errors["connect_failed"] += 1
+                return None
+            if bot.observer is not None:
+                conn.on_frame = bot.observer.on_frame
+            reader = asyncio.create_task(conn.run())
+            try:
+                ack = await conn.call("join", {"room": cfg.room}, wait_s=cfg.connect_timeout_s)
+            except (SioError, TimeoutError):
+                return conn, reader, None
+            except BaseException:  # cancelled (the run is ending): leave nothing open
+                reader.cancel()
+                await conn.close()
+                raise
+            target = redirect_target(ack)
+            if target is None:
+                return conn, reader, ack
+            await conn.close()
+            await asyncio.wait([reader], timeout=2.0)
+            reader.cancel()
+            if hop == MAX_REDIRECTS:
+                break
+            self.redirects += 1
+            url, path = target
+        self.errors["join_redirect_loop"] += 1
+        return None
+
+    async def _bot_life(self, bot: Bot, t0: float) -> None:
         bot.connecting = True
-        try:
-            conn = await connect(
-                self._session,
-                cfg.url,
-                bot.token,
-                wait_s=cfg.connect_timeout_s,
-                compress=cfg.compress,
-            )
-        except ConnectRefused:
+        got = await self._connect_and_join(bot)
+        if got is None:
             bot.connecting = False
-            self.errors["connect_refused"] += 1
             return
-        except SioError:
-            bot.connecting = False
-            self.errors["connect_failed"] += 1
-            return
+        conn, reader, ack = got
         bot.conn = conn
         self.connected += 1
         obs = bot.observer
-        if obs is not None:
-            conn.on_frame = obs.on_frame
-        reader = asyncio.create_task(conn.run())
         try:
             try:
-                ack = await conn.call("join", {"room": cfg.room}, wait_s=cfg.connect_timeout_s)
+                if ack is None:
+                    raise SioError("join not answered")
                 if self._rtc and isinstance(ack, dict) and ack.get("ok"):
                     await self._open_rtc(bot, conn)
                 info = self._joined(bot, ack, t0)
@@ -481,6 +517,7 @@ class Worker:
             "t_ms": wall_ms(),
             "connected": self.connected,
             "joined": self.joined,
+            "redirects": self.redirects,
             "walking": sum(b.walk is not None for b in self.bots),
             "rtc_open": sum(link.open for link in links),
             **delta,
