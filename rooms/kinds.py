@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from rooms.base import Room
+from rooms.expo.room import ExpoRoom  # the expo lives in rooms/expo
 from rooms.hall.room import HallRoom  # the service hall lives in rooms/hall
-from rooms.layouts import EXPO_LAYOUT
 from rooms.social.room import SocialRoom  # social spaces live in rooms/social
 
 __all__ = ["HallRoom", "ExpoRoom", "SocialRoom", "ROOM_KINDS"]
-
-
-class ExpoRoom(Room):
-    """An expo hall with rows of booths and a stage."""
-
-    kind = "expo"
-    layout = EXPO_LAYOUT
 
 
 ROOM_KINDS: dict[str, type[Room]] = {"hall": HallRoom, "expo": ExpoRoom, "social": SocialRoom}

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from rooms.base import RoomContext
 from rooms.client import Client
 from rooms.errors import RoomHookError
+from rooms.expo import ExpoService  # expo
 from rooms.hall import HallService  # service hall
 from rooms.kinds import ROOM_KINDS
 from rooms.registry import RoomRegistry
@@ -32,6 +33,8 @@ from server.cluster import Cluster  # scale-out
 from server.cluster_setup import build_cluster, cluster_context  # scale-out
 from server.db.engine import Database
 from server.directory import DbRoomDirectory, seed_rooms
+from server.expo_http import routes as expo_routes  # expo
+from server.expo_setup import ExpoParts, build_expo, expo_context  # expo
 from server.hall_setup import build_hall, hall_context  # service hall
 from server.metrics import Metrics
 from server.middleware import error_middleware, security_headers
@@ -77,6 +80,8 @@ class App:
     social: SocialService = field(init=False)  # social: spaces, invites, friends, voice pairs
     signals: SignalRelay = field(init=False)  # social: rtc.signal relay, ICE servers for clients
     stage: StageDesk = field(init=False)  # stage: talks, media relay, Q&A
+    expo: ExpoService = field(init=False)  # expo: booths, leads, meetings, analytics
+    expo_parts: ExpoParts = field(init=False)  # expo: uploads directory and limits
     join_checks: list[JoinCheck] = field(default_factory=list)
     """Async checks run before every join (bans, private rooms); raise to refuse."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -104,6 +109,8 @@ class App:
         self.mod = ModerationService(self)  # moderation: report/mod.action events, join check
         self.social, self.signals = build_social(self)  # social: events, join check, rtc.signal
         self.stage = build_stage(self)  # stage: stage.* events, media relay
+        self.expo = build_expo(self)  # expo: events, ctx.services["expo"]
+        self.expo_parts = ExpoParts(self)  # expo
         self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.tick_duration.observe,
                              on_skip=self.metrics.ticks_skipped.inc)
 
@@ -146,6 +153,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     web_app.add_routes(moderation_http.routes)  # moderation
     web_app.add_routes(social_routes)  # social
     web_app.add_routes(stage_routes)  # stage
+    web_app.add_routes(expo_routes)  # expo
     app_state.realtime.sio.attach(web_app)
     add_static_routes(web_app, settings.webclient_dir)
 
@@ -204,4 +212,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     web_app.cleanup_ctx.append(moderation)
     web_app.cleanup_ctx.append(social_context(app_state))  # social: load spaces, sweep
     web_app.cleanup_ctx.append(stage_context(app_state, app_state.stage))  # stage: sweep, peers
+    web_app.cleanup_ctx.append(expo_context(app_state))  # expo: load, seed demo, reminders
     return web_app

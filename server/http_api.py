@@ -132,6 +132,10 @@ async def room_layout(request: web.Request) -> web.Response:
     opts = await app.directory.get(room_id) if ROOM_ID_RE.match(room_id) else None
     if opts is None or opts.kind not in ROOM_KINDS:
         raise NotFound(f"No room {room_id!r}.")
+    if opts.kind == "expo":  # expo: each hall's own floor plan, with its booths' names and colours
+        wire = app.expo.layout_wire(room_id)
+        if wire is not None:
+            return web.json_response(wire)
     return web.json_response(ROOM_KINDS[opts.kind].layout.to_wire(room_id, opts.kind))
 
 
