@@ -227,7 +227,9 @@ class StageMedia:
                 source = b.sources.get(t.kind)
                 if t.kind in wanted and source is not None and t.kind not in sent:
                     sent.add(t.kind)
-                    proxy = b.relay.subscribe(source, buffered=False)
+                    # Video: the newest frame only (a busy encoder skips frames, never lags
+                    # behind). Audio: every frame (a skipped one is a click), queued.
+                    proxy = b.relay.subscribe(source, buffered=t.kind == "audio")
                     t.sender.replaceTrack(proxy)
                     t.direction = "sendonly"
                     v.tracks.append(proxy)

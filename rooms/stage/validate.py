@@ -136,7 +136,7 @@ class StageArea:
         return {"x0": self.x0, "x1": self.x1, "z0": self.z0, "z1": self.z1}
 
 
-def stage_area(layout: Layout, *, side: float = 8.0, front: float = 16.0) -> StageArea | None:
+def stage_area(layout: Layout, *, side: float = 8.0, front: float = 14.0) -> StageArea | None:
     """The stage feature widened by ``side`` metres left and right and extended ``front``
     metres into the hall (the audience faces the stage from +z), clipped to the room."""
     for f in layout.features:

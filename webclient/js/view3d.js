@@ -124,6 +124,11 @@ export class View3D {
     document.dispatchEvent(new CustomEvent("metahall:path-request"));
   }
 
+  /** Tells features that add to the scene (the stage screen) that this view's room is built. */
+  _announce(view) {
+    document.dispatchEvent(new CustomEvent("metahall:view3d", { detail: { view } }));
+  }
+
   /** Draws `points` ([[x, z], ...]) as a ribbon on the floor, or removes it (null). */
   setPath(points) {
     if (this.pathMesh) {
@@ -182,6 +187,7 @@ export class View3D {
     this.cameraYaw = Math.hypot(dx, dz) > 2 ? Math.atan2(dx, dz) : Math.PI;
     this._camPos = null;
     this._shadowAt = null;
+    this._announce(this); // stage screen (js/panels/stage-screen.js)
   }
 
   turn(dYaw) { this.cameraYaw += dYaw; }
@@ -265,6 +271,7 @@ export class View3D {
   dispose() {
     this._resizeObserver.disconnect();
     document.removeEventListener("metahall:path", this._onPath);
+    this._announce(null); // stage screen
     this.setPath(null);
     if (this.room) this.scene.remove(this.room);
     this.builder.dispose();
