@@ -34,7 +34,7 @@ class ChatRouter:
         gate: ChatGate = allow_all,
         *,
         deliver: Callable[[str, str, Any], int] | None = None,
-        online: Callable[[str], bool] | None = None,
+        online: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.presence = presence
         self.outbox = outbox
@@ -52,6 +52,9 @@ class ChatRouter:
                              field="channel")
         text = clean_text(data.get("text"), "text", max_len=MAX_CHAT_LEN, single_line=False)
         recipients = self._recipients(client, channel)
+        if self.deliver is not None and channel.startswith("dm:"):
+            if self.online is None or not await self.online(channel[3:]):
+                raise NotFound("That user is not online.")
         shown = await self.gate(client, channel, text)
         msg = {
             "id": uuid.uuid4().hex[:16],
@@ -82,8 +85,6 @@ class ChatRouter:
             if other == client.user.id:
                 raise NotFound("That user is not online.")
             if self.deliver is not None:  # cluster: sent by user id, wherever they are connected
-                if self.online is None or not self.online(other):
-                    raise NotFound("That user is not online.")
                 return []
             targets = list(self.presence(other))
             if not targets:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
+    settings = dataclasses.replace(settings, host=host, port=port)  # a cluster node advertises them
     if settings.use_uvloop:
         try:
             import uvloop

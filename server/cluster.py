@@ -139,6 +139,8 @@ class Cluster:
         """(members, rooms) of this node, for placement."""
         self.on_lease_lost: Callable[[str], Awaitable[None]] | None = None
         self._handlers: dict[str, BusHandler] = {}
+        self._leading: dict[str, bool] = {}
+        """Named jobs one node of the cluster runs (the hall's sweep): name → we hold it."""
         self._renew = self.r.register_script(_RENEW)
         self._release = self.r.register_script(_RELEASE)
         self._take_over = self.r.register_script(_TAKE_OVER)
@@ -168,6 +170,7 @@ class Cluster:
     async def start(self) -> None:
         await self._timed("ping", self.r.ping())
         await self._beat()
+        await self._lead()
         self._pubsub = self.r.pubsub(ignore_subscribe_messages=True)
         await self._pubsub.subscribe(self.bus_channel)
         self._tasks = [asyncio.create_task(self._heartbeat_loop(), name="cluster-heartbeat"),
@@ -182,6 +185,8 @@ class Cluster:
         try:  # leave at once rather than after the TTL: our rooms move on the next join
             for room_id in list(self.hosted()):
                 await self._release(keys=[self._k("room", room_id)], args=[self.me.id])
+            for name in self._leading:
+                await self._release(keys=[self._k("leader", name)], args=[self.me.id])
             await self.r.delete(self._k("node", self.me.id), self._k("users", self.me.id))
             await self.r.srem(self._k("nodes"), self.me.id)
         except (aioredis.RedisError, OSError) as exc:
@@ -196,6 +201,7 @@ class Cluster:
             try:
                 await self._beat()
                 await self._renew_leases()
+                await self._lead()
             except (aioredis.RedisError, OSError) as exc:
                 log.warning("cluster heartbeat failed: %s", exc)
 
@@ -255,13 +261,28 @@ class Cluster:
                 await self.on_lease_lost(room_id)
         self.metrics.leases.set(held)
 
+    def want_leadership(self, name: str) -> Callable[[], bool]:
+        """Compete for the job ``name``; the returned check says whether we hold it now."""
+        self._leading.setdefault(name, False)
+        return lambda: self._leading.get(name, False)
+
+    async def _lead(self) -> None:
+        for name in self._leading:
+            key = self._k("leader", name)
+            held = await self._renew(keys=[key], args=[self.me.id, self.lease_ms])
+            if not held:
+                held = bool(await self.r.set(key, self.me.id, px=self.lease_ms, nx=True))
+            if held != self._leading[name]:
+                log.info("leadership %s %s", name, "taken" if held else "lost")
+            self._leading[name] = bool(held)
+
     # -- placement -------------------------------------------------------------------------
     def _choose(self) -> NodeInfo:
         """The least-loaded live node for a room nobody holds (this node on a tie)."""
-        best = self.me
+        best, best_load = self.me, self.load()  # our own load is known now, not a beat ago
         for n in self.nodes.values():
-            if (n.members, n.rooms) < (best.members, best.rooms):
-                best = n
+            if n.id != self.me.id and (n.members, n.rooms) < best_load:
+                best, best_load = n, (n.members, n.rooms)
         return best
 
     async def place(self, room_id: str) -> NodeInfo | None:
@@ -283,6 +304,9 @@ class Cluster:
                 self.nodes[node.id] = node
                 self.metrics.placements.labels("redirect").inc()
                 return node
+        # A new room is rare and decides where its people go: choose from fresh heartbeats.
+        fresh = await self._timed("nodes", read_nodes(self.r, self.prefix))
+        self.nodes = {n.id: n for n in fresh} | {self.me.id: self.me}
         chosen = self._choose()
         got = await self._timed("place", self._take_over(
             keys=[key], args=[owner_id or "", chosen.id, self.lease_ms]))
@@ -309,7 +333,27 @@ class Cluster:
 
     # -- presence --------------------------------------------------------------------------
     def online(self, user_id: str) -> bool:
+        """Cheap and up to a heartbeat old (the hall's sweep, grace periods)."""
         return user_id in self.online_users
+
+    async def is_online(self, user_id: str) -> bool:
+        """Exact: asks Redis (a direct message to someone who connected a moment ago)."""
+        pipe = self.r.pipeline(transaction=False)
+        for node_id in self.nodes:
+            pipe.sismember(self._k("users", node_id), user_id)
+        return any(await self._timed("presence", pipe.execute()))
+
+    async def user_here(self, user_id: str, here: bool) -> None:
+        """Record at once that the user connected to (or fully left) this node."""
+        key = self._k("users", self.me.id)
+        try:
+            if here:
+                self.online_users.add(user_id)
+                await self._timed("presence", self.r.sadd(key, user_id))
+            else:
+                await self._timed("presence", self.r.srem(key, user_id))
+        except (aioredis.RedisError, OSError) as exc:
+            log.warning("presence update failed: %s", exc)
 
     # -- bus -------------------------------------------------------------------------------
     def on(self, op: str, handler: BusHandler) -> None:

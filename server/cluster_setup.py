@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from server.cluster import Cluster, NodeInfo, default_node_id
+from server.cluster_hall import attach_hall
 
 if TYPE_CHECKING:
     from server.app import App
@@ -58,6 +59,7 @@ def _wire(app: App, cluster: Cluster) -> None:
     cluster.load = lambda: (len(realtime.clients), sum(1 for _ in registry.rooms()))
     cluster.on_lease_lost = lease_lost
     cluster.on("mod.sync", mod_sync)
+    attach_hall(app, cluster)
 
 
 def cluster_context(app: App) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -73,8 +73,12 @@ class PromHallObserver:
 def build_hall(app: App) -> HallService:
     """Create the hall service, give it to the rooms and register its events."""
     registry = app.registry
-    notifier = PresenceNotifier(app.realtime.presence, app.realtime.outbox,
-                                lambda: [r for r in registry.rooms() if r.kind == "hall"])
+    rt = app.realtime
+    cluster = app.cluster is not None
+    notifier = PresenceNotifier(rt.presence, rt.outbox,
+                                lambda: [r for r in registry.rooms() if r.kind == "hall"],
+                                deliver=rt.to_user if cluster else None,  # scale-out
+                                online=rt.online if cluster else None)
     hall = HallService(SqlHallStore(app.db), notifier, planner=hall_planner(),
                        observer=PromHallObserver(app.metrics.registry))
     for event, handler in hall_handlers(hall).items():

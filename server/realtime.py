@@ -104,7 +104,7 @@ class Realtime:
         self.handlers: dict[str, Handler] = {}
         self.chat = ChatRouter(self.presence, self.outbox, app.moderation.chat,
                                deliver=self.to_user if s.redis_url else None,
-                               online=self.online)
+                               online=self.online_now)
         self._allowed_origins = set(s.allowed_origins)
         self.on("join", self._join)
         self.on("leave", self._leave)
@@ -129,6 +129,13 @@ class Realtime:
         cluster = self.app.cluster
         return user_id in self.by_user or (cluster is not None and cluster.online(user_id))
 
+    async def online_now(self, user_id: str) -> bool:
+        """Like :meth:`online` but exact in a cluster (asks Redis)."""
+        cluster = self.app.cluster
+        if user_id in self.by_user:
+            return True
+        return cluster is not None and await cluster.is_online(user_id)
+
     def to_user(self, user_id: str, event: str, data: Any) -> int:
         """Send ``event`` to every connection of the user, on whichever process it is;
         returns how many connections (in a cluster: 1 when online elsewhere, count unknown)."""
@@ -137,10 +144,10 @@ class Realtime:
             for c in clients:
                 self.outbox.emit(c.sid, event, data)
             return len(clients)
-        if not self.online(user_id):
-            return 0
+        # Emitted even when our presence cache (a heartbeat old) says offline: a publish to
+        # nobody costs little, a lost queue.called costs a citizen their turn.
         self.app.spawn(self.sio.emit(event, data, room=f"u:{user_id}"), "emit-user")
-        return max(1, len(self.by_user.get(user_id, ())))
+        return max(1, len(self.by_user.get(user_id, ()))) if self.online(user_id) else 0
 
     def to_role(self, role: str, event: str, data: Any) -> None:
         """Send ``event`` to every connection whose user has ``role`` (moderators), anywhere."""
@@ -191,6 +198,7 @@ class Realtime:
         self.outbox.eio_sids[sid] = eio_sid
         self._budgets[sid] = _Budget()
         if self.app.cluster is not None:
+            await self.app.cluster.user_here(user.id, True)
             await self.sio.enter_room(sid, f"u:{user.id}")
             for role in ("moderator", "staff", "admin"):
                 if client.has_role(role):
@@ -209,6 +217,8 @@ class Realtime:
             users.discard(client)
             if not users:
                 del self.by_user[client.user.id]
+                if self.app.cluster is not None:
+                    await self.app.cluster.user_here(client.user.id, False)
         self.app.metrics.connections.dec()
         await self.rtc.close(sid)
         async with client.lock:

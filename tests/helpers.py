@@ -39,19 +39,63 @@ class LiveServer:
         await self.runner.cleanup()
 
 
+PG_DATABASES: set[str] = set()
+"""Databases made by :func:`postgres_for` in this test session (dropped at its end)."""
+
+
+async def postgres_for(data_dir: Path) -> str:
+    """With ``METAHALL_TEST_POSTGRES=1`` every server runs on PostgreSQL: one database per data
+    directory, so a restart on the same directory finds its data again, as with SQLite."""
+    import hashlib
+
+    import asyncpg
+
+    from tests.pg import PG_HOST, PG_PORT, PG_USER
+
+    name = "metahall_t_" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+    if name not in PG_DATABASES:
+        admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        PG_DATABASES.add(name)
+    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+async def drop_postgres_databases() -> None:
+    import asyncpg
+
+    from tests.pg import PG_HOST, PG_PORT, PG_USER
+
+    if not PG_DATABASES:
+        return
+    admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        for name in sorted(PG_DATABASES):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+    PG_DATABASES.clear()
+
+
 async def start_server(data_dir: Path, **overrides: Any) -> LiveServer:
     """A real aiohttp server on a free loopback port, in this event loop."""
     env = {"METAHALL_DATA_DIR": str(data_dir), "METAHALL_LOG_LEVEL": "WARNING"}
     db_url = os.environ.get("METAHALL_TEST_DATABASE_URL")
+    if os.environ.get("METAHALL_TEST_POSTGRES") == "1":
+        db_url = await postgres_for(data_dir)
     if db_url:
         env["METAHALL_DATABASE_URL"] = db_url
     settings = Settings.from_env(env)
+    port = free_port()
+    object.__setattr__(settings, "port", port)  # a cluster node advertises it
     for key, value in overrides.items():
         object.__setattr__(settings, key, value)
     web_app = create_app(settings)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     return LiveServer(f"http://127.0.0.1:{port}", web_app[APP_KEY], runner, data_dir)
@@ -91,7 +135,8 @@ class RecordingClient:
         await self.sio.disconnect()
 
 
-async def connect(url: str, token: str | None, **auth: Any) -> RecordingClient:
+async def connect(url: str, token: str | None, *, socketio_path: str = "socket.io",
+                  **auth: Any) -> RecordingClient:
     sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
     rec = RecordingClient(sio)
 
@@ -102,7 +147,8 @@ async def connect(url: str, token: str | None, **auth: Any) -> RecordingClient:
     sio.on("*", record)
     sio.on("connect_error", lambda data: record("connect_error", data))
     payload = {"token": token, **auth} if token is not None else dict(auth)
-    await sio.connect(url, auth=payload, transports=["websocket"], wait_timeout=5)
+    await sio.connect(url, auth=payload, transports=["websocket"], wait_timeout=5,
+                      socketio_path=socketio_path)
     return rec
 
 

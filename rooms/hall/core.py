@@ -15,7 +15,7 @@ from rooms.client import UserLike
 from rooms.hall.errors import AdminOnly, StaffOnly, UnknownCounter, UnknownService
 from rooms.hall.fanout import Fanout, HallObserver, NullObserver
 from rooms.hall.guide import Guide
-from rooms.hall.models import Catalogue, CounterDef, HallPolicy, ServiceDef, Ticket
+from rooms.hall.models import Catalogue, CounterDef, CounterState, HallPolicy, ServiceDef, Ticket
 from rooms.hall.notifier import Notifier
 from rooms.hall.path import FloorPlanner
 from rooms.hall.state import HallState
@@ -46,6 +46,9 @@ class HallCore:
         self.guide = Guide(())
         self.policy = HallPolicy()
         self._tz = ZoneInfo(self.policy.timezone)
+        self.sync: Callable[[str, Any], None] | None = None
+        """Cluster: told of every change this process makes (``tickets``, ``counter``,
+        ``catalogue``) so the other processes' mirrors follow; see server/cluster_hall.py."""
 
     # -- time ------------------------------------------------------------------------------
     def now_ms(self) -> int:
@@ -92,10 +95,24 @@ class HallCore:
     # -- changes ---------------------------------------------------------------------------
     def apply(self, *tickets: Ticket) -> None:
         """Fold store results into the mirror and schedule the updates they cause."""
+        self.apply_remote(*tickets)
+        if self.sync is not None:
+            self.sync("tickets", tickets)
+
+    def apply_remote(self, *tickets: Ticket) -> None:
+        """Fold in tickets another process committed (no echo back to the cluster)."""
         for t in tickets:
             change = self.state.apply(t)
             if change is not None:
                 self.fanout.mark(change.services, change.counters)
+
+    def set_counter(self, counter_id: str, state: CounterState, *, remote: bool = False) -> None:
+        """A counter opened, changed services or closed (its state already stored)."""
+        old = self.state.counter_state.get(counter_id)
+        self.state.counter_state[counter_id] = state
+        self.fanout.mark(set(state.service_ids) | set(old.service_ids if old else ()), [counter_id])
+        if self.sync is not None and not remote:
+            self.sync("counter", (counter_id, state))
 
     # -- paths -----------------------------------------------------------------------------
     def path_to(self, user_id: str, counter: CounterDef) -> list[list[float]]:

@@ -148,7 +148,7 @@ class Fanout:
         if cst is None or not cst.open or not cst.staff_id or cid not in st.counters:
             return 0
         view = counter_view(st, cid, self.now_ms(), cache)
-        return self.notifier.to_user(cst.staff_id, "counter.update", view)
+        return self.notifier.to_user_here(cst.staff_id, "counter.update", view)
 
     def _flush_service(self, sid: str) -> int:
         st = self.state
@@ -172,7 +172,7 @@ class Fanout:
             key = (pos, quantize_eta(eta.eta_s))
             fresh[tid] = key
             if last.get(tid) != key:
-                sent += self.notifier.to_user(t.user_id, "queue.update", {
+                sent += self.notifier.to_user_here(t.user_id, "queue.update", {
                     "ticket_id": tid, "number": t.number, "service_id": sid, "position": pos,
                     "eta_s": eta.eta_s, "eta_range_s": [eta.lo_s, eta.hi_s],
                     "waiting": waiting, "counters_open": n_open,

@@ -31,10 +31,13 @@ class Manager:
         ratings = await core.store.ratings_since(since)
         return compute_stats(core.state, tickets, ratings, core.now_ms(), since)
 
-    async def reload(self) -> None:
+    async def reload(self, *, remote: bool = False) -> None:
+        """Take the stored catalogue (after an edit here, or told of one elsewhere)."""
         cat = await self.core.store.load_catalogue()
         if cat is not None:
             self.core.set_catalogue(cat)
+        if self.core.sync is not None and not remote:
+            self.core.sync("catalogue", None)
 
     async def import_catalogue(self, user: UserLike | None, cat: Catalogue,
                                replace: bool = False) -> dict[str, int]:

@@ -18,6 +18,10 @@ class Notifier(Protocol):
     def to_user(self, user_id: str, event: str, data: Any) -> int:
         """Queue ``event`` on every connection of the user; returns how many."""
 
+    def to_user_here(self, user_id: str, event: str, data: Any) -> int:
+        """Like :meth:`to_user` but only this process's connections: for updates every process
+        derives from its own mirror (queue positions), which would otherwise arrive N times."""
+
     def online(self, user_id: str) -> bool: ...
 
     def where(self, user_id: str) -> tuple[float, float] | None:
@@ -34,12 +38,22 @@ class PresenceNotifier:
     """The server's implementation: presence by user id, the room outbox, the hall rooms."""
 
     def __init__(self, presence: Callable[[str], Iterable[Client]], outbox: Outbox,
-                 hall_rooms: Callable[[], Iterable[Room]]) -> None:
+                 hall_rooms: Callable[[], Iterable[Room]], *,
+                 deliver: Callable[[str, str, Any], int] | None = None,
+                 online: Callable[[str], bool] | None = None) -> None:
         self.presence = presence
         self.outbox = outbox
         self.hall_rooms = hall_rooms
+        self.deliver = deliver
+        """Cluster: reaches the user on whichever process they are connected to."""
+        self._online = online
 
     def to_user(self, user_id: str, event: str, data: Any) -> int:
+        if self.deliver is not None:
+            return self.deliver(user_id, event, data)
+        return self.to_user_here(user_id, event, data)
+
+    def to_user_here(self, user_id: str, event: str, data: Any) -> int:
         n = 0
         for client in self.presence(user_id):
             self.outbox.emit(client.sid, event, data)
@@ -47,6 +61,8 @@ class PresenceNotifier:
         return n
 
     def online(self, user_id: str) -> bool:
+        if self._online is not None:
+            return self._online(user_id)
         return any(True for _ in self.presence(user_id))
 
     def where(self, user_id: str) -> tuple[float, float] | None:

@@ -43,6 +43,8 @@ class HallService:
         self.appointments = Appointments(self.core)
         self.manager = Manager(self.core)
         self.sweep_interval_s = sweep_interval_s
+        self.leader: Callable[[], bool] = lambda: True
+        """Cluster: whether this process runs the shared parts of the sweep (one does)."""
         self.away_since: dict[str, int] = {}
         """user id → when we first saw them offline while holding a waiting ticket."""
 
@@ -89,7 +91,9 @@ class HallService:
                 log.exception("hall sweep failed")
 
     async def sweep(self) -> None:
-        await self.arrivals(self.core.notifier.where)
+        await self.arrivals(self.core.notifier.where)  # people standing in this process's rooms
+        if not self.leader():
+            return
         await self._no_shows()
         await self.appointments.issue_due()
         await self._expire_absent()

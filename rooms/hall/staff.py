@@ -60,8 +60,7 @@ class Staff:
         state = CounterState(True, user.id, services,
                              st.opened_at if st and st.open else now)
         await core.store.set_counter_state(c.id, state)
-        core.state.counter_state[c.id] = state
-        core.fanout.mark(set(services) | set(st.service_ids if st else ()), [c.id])
+        core.set_counter(c.id, state)
         return {"counter": counter_view(core.state, c.id, now)}
 
     async def close(self, user: UserLike, counter_id: object) -> dict[str, Any]:
@@ -72,8 +71,7 @@ class Staff:
         old = core.state.counter_state[cid]
         state = CounterState(False, None, (), None)
         await core.store.set_counter_state(cid, state)
-        core.state.counter_state[cid] = state
-        core.fanout.mark(old.service_ids, [cid])
+        core.set_counter(cid, state)
         if old.staff_id and old.staff_id != user.id:
             core.notifier.to_user(old.staff_id, "counter.update",
                                   counter_view(core.state, cid, core.now_ms()))

@@ -41,6 +41,9 @@ class FakeNotifier:
         self.sent.append((user_id, event, data))
         return 1
 
+    def to_user_here(self, user_id: str, event: str, data: Any) -> int:
+        return self.to_user(user_id, event, data)
+
     def online(self, user_id: str) -> bool:
         return user_id not in self.offline
 
