@@ -7,10 +7,15 @@ PIP := $(VENV)/bin/pip
 WEB := webclient
 PYTEST_ARGS ?=
 
-.PHONY: run test setup bench screenshots lint browser-deps clean
+.PHONY: run test setup bench screenshots lint browser-deps clean cluster
 
 run: setup
 	$(VENV)/bin/metahall serve
+
+# Two server processes behind one front on http://127.0.0.1:8080, on this machine's PostgreSQL
+# and Redis (docs/deployment.md).
+cluster: setup
+	$(VENV)/bin/metahall cluster --procs 2
 
 setup: $(VENV)/.installed $(WEB)/node_modules/.installed $(WEB)/vendor/socketio.js
 

@@ -49,7 +49,7 @@ export function appointmentsPane(container, ctx, ctrl) {
   error.hidden = true;
 
   container.append(mineHead, none, mine, bookHead, intro, svcLabel, svcSelect, dayLabel, daySelect,
-    slotsHead, slots, status, confirm, error);
+    slotsHead, status, slots, confirm, error);
 
   let listing = null; // the last appointment.slots answer
   let loading = false;
@@ -197,6 +197,7 @@ export function appointmentsPane(container, ctx, ctrl) {
       error.hidden = true;
       ctx.toast("panel.appt.booked", { service: ctrl.serviceName(a.service_id), when: slotText(i18n.lang, tz(), a.start, a.end) });
       ctrl.changed();
+      mine.querySelector(`[data-appointment-id="${CSS.escape(a.id)}"]`)?.scrollIntoView({ block: "nearest" });
       load(listing?.date);
     } else {
       showError(ack);

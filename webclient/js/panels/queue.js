@@ -590,7 +590,7 @@ export const queuePanel = {
       const tk = ctrl.atCounter();
       const unread = tk && tabs.selected !== "counter" ? ctrl.chats?.unread(ctrl.channelOf(tk), tk.called_at ?? 0) ?? 0 : 0;
       tabs.badge("appointments", ctrl.appointments.size);
-      tabs.badge("counter", unread, tk && !unread ? "●" : "");
+      tabs.badge("counter", unread, tk && !unread && tabs.selected !== "counter" ? "●" : "");
       tabs.label("counter", i18n.t("panel.queue.tab_counter"),
         unread ? i18n.t("chat.unread", { n: unread }) : tk ? i18n.t("panel.queue.tab_counter_active") : "");
     };
