@@ -128,3 +128,61 @@ async def test_owner_killed_room_comes_back_elsewhere_with_the_queue(tmp_path: P
         assert held and held[0]["number"] == ticket["number"]
         assert held[0]["position"] == ticket["position"]
         await c2.sio.disconnect()
+
+
+async def test_two_processes_calling_next_at_once_never_share_a_ticket(tmp_path: Path) -> None:
+    """Staff on either process call from one queue whose citizens sit on both; every ticket is
+    called exactly once and each citizen hears it on the process they are connected to."""
+    async with fresh_database() as db, cluster(tmp_path, db) as cut:
+        a, b = cut[0], cut[1]
+        staff_tokens = [await make_user(a, "clerk1", "staff"), await make_user(b, "clerk2", "staff")]
+        s1, s2 = await connect(a.url, staff_tokens[0]), await connect(b.url, staff_tokens[1])
+        info = await s1.call("hall.services", {})
+        svc = next(s for s in info["services"] if len(s["counter_ids"]) >= 2)
+        c1, c2 = svc["counter_ids"][:2]
+        for staff, cid in ((s1, c1), (s2, c2)):
+            ack = await staff.call("counter.open", {"counter_id": cid, "service_ids": [svc["id"]]})
+            assert ack["ok"] is True, ack
+        citizens, tickets = [], {}
+        for i in range(12):
+            node = (a, b)[i % 2]
+            token, user = await guest(node.url, f"Citizen {i}")
+            cit = await connect(node.url, token)
+            took = await cit.call("queue.take", {"service_id": svc["id"]})
+            assert took["ok"] is True, took
+            citizens.append(cit)
+            tickets[took["ticket"]["id"]] = cit
+        called: list[str] = []
+
+        async def desk(staff: Any, cid: str) -> None:
+            for _ in range(40):
+                ack = await staff.call("counter.next", {"counter_id": cid}, timeout=15)
+                assert ack["ok"] is True, ack
+                if ack["ticket"] is None:
+                    return
+                called.append(ack["ticket"]["id"])
+                done = await staff.call("counter.finish", {"ticket_id": ack["ticket"]["id"],
+                                                           "outcome": "served"}, timeout=15)
+                assert done["ok"] is True, done
+
+        await asyncio.gather(desk(s1, c1), desk(s2, c2))
+        assert sorted(called) == sorted(tickets), "every ticket called once, none twice"
+        for tid, cit in tickets.items():
+            got = await cit.wait("queue.called", lambda m, tid=tid: m["ticket_id"] == tid,
+                                 timeout=10)
+            assert got["counter"]["id"] in (c1, c2)
+            assert len([m for m in cit.events["queue.called"] if m["ticket_id"] == tid]) == 1
+        for c in (s1, s2, *citizens):
+            await c.sio.disconnect()
+
+
+async def test_metrics_show_placement_and_redis(tmp_path: Path) -> None:
+    async with fresh_database() as db, cluster(tmp_path, db) as cut:
+        token, _ = await guest(cut[0].url, "M")
+        c, _, _ = await join_following(cut[0].url, token, "social:plaza")  # placed by node 1
+        async with aiohttp.ClientSession() as http, http.get(f"{cut[0].url}/metrics") as r:
+            text = await r.text()
+        assert 'metahall_placements_total{outcome="new"}' in text
+        assert "metahall_redis_seconds_bucket" in text
+        assert "metahall_cluster_nodes 2.0" in text
+        await c.sio.disconnect()
