@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 WEB := webclient
 PYTEST_ARGS ?=
 
-.PHONY: run test setup bench screenshots lint browser-deps clean cluster
+.PHONY: run test test-postgres setup bench screenshots lint browser-deps clean cluster
 
 run: setup
 	$(VENV)/bin/metahall serve
@@ -38,8 +38,19 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# Every suite that runs a live server runs a second time on PostgreSQL (one database per server,
+# METAHALL_TEST_POSTGRES=1); always in CI, elsewhere when PostgreSQL is reachable.
+PG_SUITES := tests/server tests/hall tests/moderation_server tests/interop tests/expo tests/social tests/stage
+
 test: setup browser-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@if [ "$$CI" = "true" ] || $(PY) -c "from tests.pg import postgres_available as a; raise SystemExit(not a())"; then \
+		echo "--- the live-server suites again, on PostgreSQL"; \
+		METAHALL_TEST_POSTGRES=1 $(PY) -m pytest -q $(PG_SUITES) $(PYTEST_ARGS); \
+	else echo "--- PostgreSQL not reachable: the PostgreSQL pass is skipped (it runs in CI)"; fi
+
+test-postgres: setup
+	METAHALL_TEST_POSTGRES=1 $(PY) -m pytest -q $(PG_SUITES) $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check server rooms avatars moderation loadtest tests
@@ -50,6 +61,7 @@ bench: setup
 	$(PY) -m loadtest.bench_world --out bench/results/world-step.json
 	$(PY) -m loadtest.bench_avatar_sync
 	$(PY) -m loadtest.bench_webrtc
+	$(PY) -m loadtest.bench_stage --steps 1,2,4,6,8,12 --duration 8  # stage: viewers per live talk
 
 screenshots: setup browser-deps
 	$(PY) -m tests.browser.screenshots --out bench/results/screenshots
