@@ -187,10 +187,11 @@ class BenchViewer:
     async def close(self) -> None:
         for c in self.counters.values():
             await c.stop()
-        if self.pc is not None:
-            await self.pc.close()
         with contextlib.suppress(Exception):
-            await self.sio.disconnect()
+            if self.pc is not None:
+                await asyncio.wait_for(self.pc.close(), 5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.sio.disconnect(), 5)
 
 
 async def _frames_in(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
@@ -239,14 +240,15 @@ async def _sample_cpu(samplers: dict[str, ProcSampler], host: HostSampler, secon
 
 
 async def run_bench(steps: list[int], duration: float, kind: str, width: int, height: int,
-                    fps: int, settle: float, pass_ratio: float, work: Path) -> dict[str, Any]:
+                    fps: int, settle: float, pass_ratio: float, work: Path,
+                    pin: bool = True) -> dict[str, Any]:
     _stub_decoders()
     env = _env(work, max(steps) + 10)
     _add_user(env, "bench-admin", "admin")
     _add_user(env, "bench-speaker", "exhibitor")
     server = Server(env, free_port(), work / "server.log")
     cores = os.cpu_count() or 1
-    if cores >= 2:
+    if pin and cores >= 2:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(server.proc.pid, {0})
             os.sched_setaffinity(0, {1})
@@ -327,23 +329,50 @@ async def run_bench(steps: list[int], duration: float, kind: str, width: int, he
                 records.append(rec)
                 print(json.dumps(rec), flush=True)
     finally:
-        for v in viewers:
-            await v.close()
-        if pub is not None:
-            await pub.close()
-        if speaker_sio is not None:
-            with contextlib.suppress(Exception):
-                await speaker_sio.disconnect()
-        server.stop()
+        server.stop()  # first: a stuck peer below must not keep the server running
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*(v.close() for v in viewers),
+                                                  return_exceptions=True), 20)
+        with contextlib.suppress(Exception):
+            if pub is not None:
+                await asyncio.wait_for(pub.close(), 5)
+            if speaker_sio is not None:
+                await asyncio.wait_for(speaker_sio.disconnect(), 5)
     return {
         "config": {"steps": steps, "duration_s": duration, "settle_s": settle, "kind": kind,
+                   "pinned": pin and cores >= 2,
                    "video": f"{width}x{height}@{fps} VP8" if kind == "video" else None,
                    "audio": "48 kHz mono Opus, 20 ms frames", "pass_ratio": pass_ratio},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "cpu_model": _cpu_model(), "load_avg_at_end": os.getloadavg()},
         "steps": records,
         "limit": limit_of(records),
+        "cost": cost_fit(records, kind),
     }
+
+
+def cost_fit(records: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    """Least squares of server CPU % against frames delivered per second (all viewers):
+    ``cpu = fixed + per_frame × frames``. On a machine shared with other work a starved server
+    delivers fewer frames and uses less CPU, but the cost per delivered frame stays what it is;
+    ``projected_viewers`` is how many viewers at the full frame rate one core would carry."""
+    key = "video_fps_median" if kind == "video" else "audio_fps_median"
+    sent_key = "sent_video_fps" if kind == "video" else "sent_audio_fps"
+    pts = [(r["viewers"] * (r.get(key) or 0.0), r.get("server_cpu_mean")) for r in records]
+    pts = [(x, y) for x, y in pts if y is not None]
+    if len(pts) < 2 or len({x for x, _ in pts}) < 2:
+        return None
+    n = len(pts)
+    mx = sum(x for x, _ in pts) / n
+    my = sum(y for _, y in pts) / n
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    b = sum((x - mx) * (y - my) for x, y in pts) / sxx
+    a = my - b * mx
+    fps = statistics.median(r[sent_key] for r in records if r.get(sent_key))
+    per_viewer = b * fps
+    return {"fixed_cpu_pct": round(a, 1), "cpu_pct_per_frame": round(b, 4),
+            "cpu_pct_per_viewer_at_full_rate": round(per_viewer, 1),
+            "projected_viewers_per_core": int((100.0 - a) / per_viewer) if per_viewer > 0 else None}
 
 
 def limit_of(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -369,10 +398,10 @@ def _cpu_model() -> str:
 
 
 HEADER = (
-    "| viewers | server CPU % | server RSS MB | sent video fps | video fps per viewer "
+    "| viewers | server CPU % | server RSS MB | sent video fps | server in fps | video fps per viewer "
     "(median / p10 / min) | sent audio fps | audio fps (median / p10) | p10 / sent | "
     "generator CPU % | host CPU % per core | verdict |\n"
-    + "| --- " * 11 + "|"
+    + "| --- " * 12 + "|"
 )
 
 
@@ -385,15 +414,24 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
                if r["video_fps_median"] is not None else "–")
         rows.append(
             f"| {r['viewers']} | {r.get('server_cpu_mean')} ({r.get('server_cpu_max')}) | "
-            f"{r.get('server_rss_mb')} | {r['sent_video_fps'] or '–'} | {vid} | "
+            f"{r.get('server_rss_mb')} | {r['sent_video_fps'] or '–'} | "
+            f"{r.get('server_in_video_fps') if kind == 'video' else r.get('server_in_audio_fps')} | {vid} | "
             f"{r['sent_audio_fps']} | {r['audio_fps_median']} / {r['audio_fps_p10']} | "
             f"{round(100 * r['ratio_p10'])} % | {r.get('generator_cpu_mean')} | "
             f"{r.get('host_cpu_mean')} | {'pass' if r['pass'] else 'FAIL'}"
             f"{' (generator saturated)' if r.get('generator_saturated') else ''} |")
     what = f"video {cfg['video']} + audio" if kind == "video" else "audio only (slides talk)"
+    pinning = ("Server pinned to CPU 0, generator to CPU 1." if cfg.get("pinned")
+               else "Server and generator not pinned.")
     verdict = (f"**Measured limit: {lim['last_pass']} viewers** (first failing step: "
                f"{lim['first_fail'] if lim['first_fail'] is not None else 'none up to the last step'})."
                if lim["last_pass"] is not None else "**No step passed.**")
+    cost = result.get("cost")
+    fit = (f"Server CPU against frames delivered (least squares over the steps): fixed "
+           f"{cost['fixed_cpu_pct']} % of a core, {cost['cpu_pct_per_viewer_at_full_rate']} % per "
+           f"viewer at the full frame rate, so one core would carry about "
+           f"**{cost['projected_viewers_per_core']} viewers** if nothing else ran on it."
+           if cost else "Too few steps for a cost fit.")
     text = f"""# Stage relay: viewers per live talk ({what})
 
 `python -m loadtest.bench_stage --kind {kind} --steps {','.join(map(str, cfg['steps']))} \
@@ -401,9 +439,12 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
 real `metahall serve`; viewers with their own aiortc peer on loopback are added in steps; each
 step is measured for {cfg['duration_s']:g} s after {cfg['settle_s']:g} s of settling. A step passes
 when the 10th-percentile viewer receives at least {round(100 * cfg['pass_ratio'])} % of the frames the
-speaker sent. Server pinned to CPU 0, generator to CPU 1. CPU % is of one core (mean, max).
+speaker sent. {pinning} CPU % is of one core (mean, max); "server in" is what the server decoded
+from the speaker.
 
 {verdict}
+
+{fit}
 
 {HEADER}
 {chr(10).join(rows)}
@@ -425,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=360)
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--pass-ratio", type=float, default=0.9)
+    ap.add_argument("--no-pin", action="store_true",
+                    help="do not pin the server to CPU 0 and the generator to CPU 1")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args(argv)
     steps = sorted({int(s) for s in args.steps.split(",") if s.strip()})
@@ -433,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="metahall-stage-") as tmp:
         result = asyncio.run(run_bench(steps, args.duration, args.kind, args.width, args.height,
-                                       args.fps, args.settle, args.pass_ratio, Path(tmp)))
+                                       args.fps, args.settle, args.pass_ratio, Path(tmp),
+                                       pin=not args.no_pin))
     name = "stage" if args.kind == "video" else "stage-audio"
     (args.out / f"{name}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     write_markdown(result, args.out / f"{name}.md")

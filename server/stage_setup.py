@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client import Counter, Gauge
 
+from rooms.base import Room
 from rooms.client import Client, UserLike
 from rooms.errors import BadRequest
 from rooms.kinds import ROOM_KINDS
@@ -68,8 +69,10 @@ def _backlog(track: Any) -> int:
     return queue.qsize() if queue is not None else 0
 
 
-def _area() -> StageArea | None:
-    return stage_area(ROOM_KINDS["expo"].layout)
+def _area(room: Room | None) -> StageArea | None:
+    """The stage area of a room instance's floor plan (expo halls may each have their own),
+    else of the default expo floor plan."""
+    return stage_area(room.layout if room is not None else ROOM_KINDS["expo"].layout)
 
 
 class StageDesk:
@@ -131,7 +134,9 @@ class StageDesk:
             raise BadRequest("room must be an expo room id (expo:<name>)", field="room")
         talks = await self.service.list_talks(room_id)
         now = self.service.on_now(talks)
-        area = _area()
+        here = client.room if client.room is not None and client.room.id == room_id else None
+        instances = self.app.registry.instances(room_id)
+        area = _area(here or (instances[0] if instances else None))
         return {"room": room_id, "talks": [self.wire(t) for t in talks],
                 "now": now.id if now else None, "area": area.to_wire() if area else None,
                 "server_time": self.service.now(), "require_area": self.config.require_area}
@@ -203,7 +208,7 @@ class StageDesk:
         room = client.room
         if room is None or room.id != talk.room_id:
             raise NotInRoom("Enter this talk's expo room first.", room=talk.room_id)
-        area = stage_area(room.layout)
+        area = _area(room)
         if self.config.require_area and area is not None and client.eid in room.world:
             x, _, z, *_ = room.world.position(client.eid)
             if not area.contains(x, z):
@@ -317,7 +322,6 @@ class StageDesk:
                 await self.media.stop(b.talk_id, "speaker_left")
             elif now > b.end_ms:
                 await self.media.stop(b.talk_id, "time")
-        area = _area()
         for sid, v in list(self.media.viewers.items()):
             c = clients.get(sid)
             live = self.media.broadcasts.get(v.talk_id)
@@ -331,7 +335,8 @@ class StageDesk:
                 await self.media.unwatch(sid, reason="left_room")
             elif any(_backlog(t) > MAX_AUDIO_BACKLOG for t in v.tracks):
                 await self.media.unwatch(sid, reason="overloaded")
-            elif self.config.require_area and area is not None and c.eid in room.world:
+            elif (self.config.require_area and (area := _area(room)) is not None
+                  and c.eid in room.world):
                 x, _, z, *_ = room.world.position(c.eid)
                 if not area.contains(x, z, self.config.area_slack_m):
                     await self.media.unwatch(sid, reason="left_area")

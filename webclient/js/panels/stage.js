@@ -70,7 +70,11 @@ class StageController {
       this.t.on("stage.slide", (m) => this._onSlide(m)),
       this.t.on("stage.question", (q) => this.qa.receive(q)),
     ];
-    this._onJoined = () => this.refresh().then(() => { if (this.want) this.watch(this.want); });
+    this._onJoined = () => this.refresh().then(() => {
+      // After a reconnect the server has ended what this connection published or watched.
+      if (this.publisher && !this.talks.get(this.publisher.talkId)?.live) { this._closePublisher(); this.render(); }
+      if (this.want) this.watch(this.want);
+    });
     this._onLang = () => this.render();
     document.addEventListener("metahall:joined", this._onJoined);
     document.addEventListener("metahall:lang-changed", this._onLang);
