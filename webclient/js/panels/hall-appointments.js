@@ -197,7 +197,7 @@ export function appointmentsPane(container, ctx, ctrl) {
       error.hidden = true;
       ctx.toast("panel.appt.booked", { service: ctrl.serviceName(a.service_id), when: slotText(i18n.lang, tz(), a.start, a.end) });
       ctrl.changed();
-      mine.querySelector(`[data-appointment-id="${CSS.escape(a.id)}"]`)?.scrollIntoView({ block: "nearest" });
+      mineHead.scrollIntoView({ block: "nearest" }); // show the new booking in "My appointments"
       load(listing?.date);
     } else {
       showError(ack);
