@@ -401,8 +401,27 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
 
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the database to the newest schema (once per deployment, before new code starts)."""
+    from server.db.engine import Database
+
+    async def run() -> None:
+        db = Database(settings.effective_database_url)
+        try:
+            await db.migrate()
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    print(f"database migrated: {_safe(settings.effective_database_url)}")
+    return 0
+
+
 def add_command(sub: Any) -> None:
-    """Add ``cluster`` to the ``metahall`` sub-commands."""
+    """Add ``cluster`` (and ``migrate``, which deployments run once) to the ``metahall``
+    sub-commands."""
+    m = sub.add_parser("migrate", help="migrate the database to the newest schema and exit")
+    m.set_defaults(func=_migrate)
     c = sub.add_parser(
         "cluster", help="run N server processes behind one front on this machine",
         description="Run N `metahall serve` processes sharing Redis and PostgreSQL behind a "

@@ -39,7 +39,9 @@ def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
 
     t = threading.Thread(target=target)
     t.start()
-    t.join(60)
+    t.join(90)
+    if t.is_alive():
+        raise AssertionError("coroutine still running after 90 s")
     if err:
         raise err[0]
     return out[0] if out else None
@@ -79,6 +81,8 @@ class ClusterProcess:
                     "METAHALL_LOG_LEVEL": "WARNING", **(extra_env or {})})
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
+        self.public_url: str | None = None
+        """What the nodes put in redirects (default: the front's URL)."""
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -87,8 +91,9 @@ class ClusterProcess:
         with self.log.open("wb") as fh:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "server.cli", "cluster", "--procs", str(self.procs),
-                 "--port", str(self.port)], env=self.env, stdout=fh, stderr=subprocess.STDOUT,
-                cwd=REPO)
+                 "--port", str(self.port),
+                 *(["--public-url", self.public_url] if self.public_url else [])],
+                env=self.env, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO)
         want = [f"n{k}" for k in range(1, self.procs + 1)]
         self.wait(lambda: self.nodes() == want, within_s, f"nodes {want} behind the front")
 

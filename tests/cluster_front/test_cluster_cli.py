@@ -300,3 +300,17 @@ async def test_a_real_cluster_runs_redirects_restarts_and_stops_on_ctrl_c(tmp_pa
 def _busy(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_migrate_brings_the_database_to_the_newest_schema(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import sqlite3
+
+    monkeypatch.setenv("METAHALL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("METAHALL_DATABASE_URL", raising=False)
+    assert main(["migrate"]) == 0
+    assert "database migrated: sqlite" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "metahall.db") as db:
+        (version,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert version and {"users", "rooms"} <= tables
