@@ -161,7 +161,7 @@ export class RoomConnection {
       }, 1500);
       return;
     }
-    this._refuse(code, ack.error?.message);
+    this._refuse(code, ack.error?.message, ack.error?.until, ack.error?.reason);
   }
 
   /** The room lives on another node: connect there and send the same join again. */
@@ -263,10 +263,10 @@ export class RoomConnection {
     if (!willReconnect) this._scheduleReconnect();
   }
 
-  _refuse(code, message, until) {
+  _refuse(code, message, until, reason) {
     clearTimeout(this._retryTimer);
     this.rtc?.stop();
-    this.refusal = { code, message: message ?? "", until };
+    this.refusal = { code, message: message ?? "", until, reason }; // reason: e.g. "space_private"
     this._set(ConnectionState.REFUSED, this.refusal);
   }
 

@@ -5,6 +5,7 @@ import { ChatPanel } from "./chat-panel.js";
 import { InputController } from "./input.js";
 import { LocalAvatar } from "./local-avatar.js";
 import { ConnectionState, RoomConnection } from "./room-connection.js";
+import { SocialLayer } from "./panels/social-layer.js"; // social: voice, emotes, tables
 import { RoomLayout } from "./room-layout.js";
 import { Toasts } from "./toasts.js";
 import { SocketIoAdapter } from "./transport/socketio-adapter.js";
@@ -49,6 +50,11 @@ export class RoomScreen {
       send: (channel, text) => this.transport.request("chat", { channel, text }),
       selfUserId: () => this.session?.user?.id ?? null,
       selfName: () => this.session?.user?.display_name ?? "",
+    });
+    this.social = new SocialLayer({ // social: proximity voice, emotes, tables, space notices
+      transport: this.transport, world: this.world, local: this.local, i18n, toasts: this.toasts, chat: this.chat,
+      api, root, leave: (notice) => this.leave(notice), listenerYaw: () => this.view?.cameraYaw ?? this.local.yaw,
+      user: () => this.session?.user ?? null,
     });
     this.view = null;
     this.layout = null;
@@ -101,6 +107,8 @@ export class RoomScreen {
     this.panels.attach(this._panelContext());
     this._startLoop();
     this.viewEl.focus();
+    const refusal = await this.social.beforeEnter(room, this.params); // social: redeem an invite link first
+    if (refusal) { this.connection.refusal = refusal; this._showRefusal(refusal); return; }
     try {
       await this.connection.enter({ token: session.token, roomId: room.id, avatar: session.avatar });
     } catch {
@@ -163,6 +171,7 @@ export class RoomScreen {
       target: this.local.target ? { x: round(this.local.target.x), z: round(this.local.target.z) } : null,
       chat: this.chat.stats(),
       panels: { available: this.panels.available().map((p) => p.id), open: this.panels.openId },
+      social: this.social.stats(), // social: voice peers and their stats, tables
     };
   }
 
@@ -329,6 +338,7 @@ export class RoomScreen {
       walkTo: (x, z, label) => this.local.walkTo(x, z, label),
       toast: (key, params, level = "info") => this.toasts.show(this.i18n.t(key, params), level),
       focusView: () => this.viewEl.focus(),
+      social: this.social, // social
     };
   }
 
@@ -396,8 +406,8 @@ export class RoomScreen {
 
   _showRefusal(refusal) {
     if (!refusal) return;
-    const { code, message, until } = refusal;
-    const key = `refusal.${code}`;
+    const { code, message, until, reason } = refusal;
+    const key = reason && this.i18n.has(`refusal.${reason}`) ? `refusal.${reason}` : `refusal.${code}`; // social: precise reasons
     const params = { until: until ? new Date(until).toLocaleString(this.i18n.lang) : "", reason: message ?? "" };
     let text = this.i18n.has(key) ? this.i18n.t(key, params) : this.i18n.errorText(code, message);
     if (code === "banned" && until) text += ` ${this.i18n.t("refusal.banned_until", params)}`;
@@ -416,6 +426,7 @@ export class RoomScreen {
     cancelAnimationFrame(this._raf);
     this._raf = 0;
     this.panels.detach();
+    this.social.exit(); // social
     this.input?.dispose();
     this.input = null;
     this.view?.dispose();
@@ -452,8 +463,10 @@ export class RoomScreen {
     if (joined) this.local.step(dt, this.input?.intent() ?? { x: 0, z: 0, run: false }, view.cameraYaw, now);
     this.world.update(now);
     this.crowd?.step(dt);
+    this.social.update(now); // social: voice positions, talk indicators, emotes
     const s = this._selfRender;
     s.eid = this.local.eid; s.x = this.local.x; s.y = this.local.y; s.z = this.local.z; s.yaw = this.local.yaw; s.anim = this.local.anim;
+    s.talking = this.social.selfTalking; s.emote = this.social.selfEmote; // social
     view.render({ world: this.world, self: s, nowMs: now, dt, target: this.local.target });
     this.panels.update(now);
     // Statistics for the debug hook: frameMs = our work per frame, renderMs = inside three.js' render().

@@ -265,6 +265,11 @@ export class View2D {
     g.strokeStyle = isSelf ? "#f2c14e" : "rgba(0,0,0,0.45)";
     g.lineWidth = (isSelf ? 3 : 1.5) / s;
     g.beginPath(); g.arc(e.x, e.z, r, 0, Math.PI * 2); g.fill(); g.stroke();
+    if (e.talking) { // social: talk indicator
+      g.strokeStyle = "#2e9d5b";
+      g.lineWidth = 3 / s;
+      g.beginPath(); g.arc(e.x, e.z, r * 1.6, 0, Math.PI * 2); g.stroke();
+    }
     // Heading: yaw 0 faces +z (down the screen).
     g.strokeStyle = "#1c232c";
     g.lineWidth = 2 / s;

@@ -17,6 +17,8 @@ import { hallStatsPanel } from "./hall-stats.js";
 import { peoplePanel } from "./people.js";
 import { placesPanel } from "./places.js";
 import { queuePanel } from "./queue.js";
+import { socialPanel } from "./social.js"; // social
+import { spacePanel } from "./social-space.js"; // social
 import { stagePanel } from "./stage.js"; // stage
 import { staffPanel } from "./staff.js";
 
@@ -33,4 +35,6 @@ export const PANELS = [
   hallStatsPanel, // hall rooms, admin: hall.stats
   hallAdminPanel, // hall rooms, admin: edit services and counters
   stagePanel,   // expo rooms: talk schedule, live stage, Q&A (stage.js)
+  spacePanel,   // social rooms: emotes, tables, people, host tools, invites (social-space.js)
+  socialPanel,  // every room: spaces directory, create, invites, waiting line, friends (social.js)
 ];

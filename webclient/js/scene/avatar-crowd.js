@@ -174,9 +174,9 @@ export class AvatarCrowd {
       const e = this._nearest[i];
       if (!e || e._frame !== this._frame) { tag.sprite.visible = false; tag.eid = null; continue; }
       const isSelf = e === self;
-      const key = `${e.name}|${(e.roles ?? []).join(",")}|${isSelf}`;
+      const key = `${e.name}|${(e.roles ?? []).join(",")}|${isSelf}|${e.talking ? 1 : 0}|${e.emote?.label ?? ""}`; // social: talk, emote
       if (tag.key !== key) {
-        drawNameTag(tag.canvas, e.name || "…", { roleColor: roleColor(e.roles), self: isSelf });
+        drawNameTag(tag.canvas, e.name || "…", { roleColor: roleColor(e.roles), self: isSelf, talking: Boolean(e.talking), badge: e.emote?.label ?? null });
         tag.texture.needsUpdate = true;
         tag.key = key;
       }

@@ -145,20 +145,40 @@ function fitText(g, text, maxWidth, size, weight) {
 }
 
 /** Draws a name tag onto an existing canvas (re-used by the tag pool). Returns the used width. */
-export function drawNameTag(c, name, { roleColor = null, self = false } = {}) {
+export function drawNameTag(c, name, { roleColor = null, self = false, talking = false, badge = null } = {}) {
   const g = c.getContext("2d");
   const h = c.height;
   g.clearRect(0, 0, c.width, h);
   const size = Math.round(h * 0.5);
   g.font = `600 ${size}px ${FONT_STACK}`;
   const text = name.length > 24 ? `${name.slice(0, 23)}…` : name;
-  const tw = Math.min(c.width - h, g.measureText(text).width);
-  const w = tw + h * 0.8 + (roleColor ? h * 0.45 : 0);
+  // social: an emote shows as a label pill after the name; talking as a green outline and a speaker.
+  const label = badge ? (badge.length > 10 ? `${badge.slice(0, 9)}…` : badge) : "";
+  const bw = label ? g.measureText(label).width + h * 0.5 : 0;
+  const tw = Math.min(c.width - h - bw - (talking ? h * 0.5 : 0), g.measureText(text).width);
+  const w = tw + h * 0.8 + (roleColor ? h * 0.45 : 0) + (talking ? h * 0.5 : 0) + (label ? bw + h * 0.15 : 0);
   const x0 = (c.width - w) / 2;
   g.fillStyle = self ? "rgba(31,78,121,0.88)" : "rgba(20,24,32,0.72)";
   roundRect(g, x0, h * 0.1, w, h * 0.8, h * 0.4);
   g.fill();
-  let tx = x0 + h * 0.4;
+  if (talking) {
+    g.strokeStyle = "#3ddc84";
+    g.lineWidth = h * 0.08;
+    roundRect(g, x0 + h * 0.04, h * 0.14, w - h * 0.08, h * 0.72, h * 0.36);
+    g.stroke();
+    speaker(g, x0 + h * 0.45, h / 2, h * 0.2);
+  }
+  if (label) {
+    const bx = x0 + w - bw - h * 0.2;
+    g.fillStyle = "#f2c14e";
+    roundRect(g, bx, h * 0.2, bw, h * 0.6, h * 0.3);
+    g.fill();
+    g.fillStyle = "#1c232c";
+    g.textAlign = "center";
+    g.textBaseline = "middle";
+    g.fillText(label, bx + bw / 2, h / 2 + 1);
+  }
+  let tx = x0 + h * 0.4 + (talking ? h * 0.5 : 0);
   if (roleColor) {
     g.fillStyle = roleColor;
     g.beginPath();
@@ -169,8 +189,25 @@ export function drawNameTag(c, name, { roleColor = null, self = false } = {}) {
   g.fillStyle = "#ffffff";
   g.textAlign = "left";
   g.textBaseline = "middle";
-  g.fillText(text, tx, h / 2 + 1, c.width - tx);
+  g.fillText(text, tx, h / 2 + 1, Math.max(1, tw));
   return w;
+}
+
+/** A small speaker with two sound waves, centred at (x, y) (social: the talk indicator). */
+function speaker(g, x, y, r) {
+  g.fillStyle = "#3ddc84";
+  g.beginPath();
+  g.moveTo(x - r, y - r * 0.4); g.lineTo(x - r * 0.4, y - r * 0.4); g.lineTo(x + r * 0.1, y - r);
+  g.lineTo(x + r * 0.1, y + r); g.lineTo(x - r * 0.4, y + r * 0.4); g.lineTo(x - r, y + r * 0.4);
+  g.closePath();
+  g.fill();
+  g.strokeStyle = "#3ddc84";
+  g.lineWidth = r * 0.25;
+  for (const k of [0.6, 1.0]) {
+    g.beginPath();
+    g.arc(x + r * 0.1, y, r * k, -Math.PI / 4, Math.PI / 4);
+    g.stroke();
+  }
 }
 
 /** A soft round shadow for under avatars and plants. */

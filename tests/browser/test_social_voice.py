@@ -1,0 +1,185 @@
+"""Proximity voice between two real browsers (Chromium with fake microphones).
+
+Two visitors join a social space and switch voice on. Walking to the same table brings them
+within hearing range: the server pairs them (``voice.peers``), they signal over ``rtc.signal``
+and an audio ``RTCPeerConnection`` connects, with inbound audio (bytes and packets received)
+growing on both sides. Walking apart ends the call: the connection is closed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PageErrors, ServerProcess
+
+pytestmark = pytest.mark.browser
+
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",  # a beeping fake microphone
+    "--use-fake-ui-for-media-stream",  # no permission prompt
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",  # plain host candidates between the two
+]
+
+# Every RTCPeerConnection the page makes, so a test can see the voice calls close.
+RECORD_PCS = """
+window.__pcs = [];
+const Original = window.RTCPeerConnection;
+window.RTCPeerConnection = function (...args) {
+  const pc = new Original(...args);
+  window.__pcs.push(pc);
+  return pc;
+};
+window.RTCPeerConnection.prototype = Original.prototype;
+Object.setPrototypeOf(window.RTCPeerConnection, Original);
+"""
+
+
+@pytest.fixture(scope="module")
+def chromium_media(chromium: Any) -> Iterator[Any]:
+    """A second Chromium from the same Playwright, with fake media devices."""
+    browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                           args=CHROMIUM_ARGS + MEDIA_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def media_page(chromium_media: Any) -> Iterator[Callable[..., Any]]:
+    contexts: list[Any] = []
+    watched: list[PageErrors] = []
+
+    def make(locale: str = "en-US", viewport: tuple[int, int] = (1100, 700)) -> Any:
+        context = chromium_media.new_context(
+            locale=locale, viewport={"width": viewport[0], "height": viewport[1]},
+            permissions=["microphone"])
+        contexts.append(context)
+        page = context.new_page()
+        errors = PageErrors()
+        errors.watch(page)
+        watched.append(errors)
+        page.set_default_timeout(15_000)
+        page.add_init_script(RECORD_PCS)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    problems = [item for errors in watched for item in errors.items]
+    assert not problems, "errors in the browser:\n" + "\n".join(problems)
+
+
+def state(page: Any) -> dict[str, Any]:
+    return page.evaluate("() => window.metahall.state")  # type: ignore[no-any-return]
+
+
+def voice(page: Any) -> dict[str, Any]:
+    return state(page)["social"]["voice"]  # type: ignore[no-any-return]
+
+
+def enter(page: Any, url: str, name: str, room: str, query: str = "?view=2d") -> None:
+    page.goto(f"{url}/{query}")
+    page.fill("#guest-name", name)
+    page.click("#form-guest button[type=submit]")
+    page.click(f"#room-list button[data-room-id='{room}']")
+    page.wait_for_function("() => window.metahall.state.connection === 'joined'")
+
+
+def walk_to_place(page: Any, label: str) -> None:
+    """Walk with the Places panel (the keyboard way around a room), then close it."""
+    page.click("#dock-tab-places")
+    page.locator("#panel-places .item-main", has_text=label).click()
+    page.wait_for_function(
+        "() => window.metahall.state.target === null && window.metahall.state.self.anim === 0",
+        timeout=20_000)
+    page.click("#dock-tab-places")
+
+
+def wait_voice(page: Any, expr: str, arg: Any, pages: tuple[Any, ...], timeout: int) -> None:
+    """wait_for_function, and on a timeout say what both sides' voice looked like."""
+    try:
+        page.wait_for_function(expr, arg=arg, timeout=timeout)
+    except Exception as exc:
+        seen = [(state(p)["user"]["display_name"], state(p)["self"], voice(p),
+                 p.evaluate("() => window.__pcs.map((pc) => [pc.connectionState, pc.iceConnectionState,"
+                            " pc.signalingState])")) for p in pages]
+        raise AssertionError(f"{expr} not met; voice: {seen}") from exc
+
+
+def screenshot(page: Any, name: str) -> None:
+    out = os.environ.get("METAHALL_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(out) / f"{name}.png"))
+
+
+def test_two_people_near_each_other_talk_and_walking_apart_hangs_up(
+    web_server: ServerProcess, media_page: Any
+) -> None:
+    a = media_page()
+    b = media_page(locale="zh-CN")
+    enter(a, web_server.url, "Alice", "social:cafe")
+    enter(b, web_server.url, "Bao", "social:cafe")
+    a_id = state(a)["user"]["id"]
+    b_id = state(b)["user"]["id"]
+
+    # Voice is offered in a social space; switching it on opens the (fake) microphone.
+    for page in (a, b):
+        bar = page.locator("#voice-bar")
+        assert bar.is_visible()
+        page.click("#voice-bar .voice-join")
+        page.wait_for_function("() => window.metahall.state.social.voice.status === 'on'")
+        v = voice(page)
+        assert v["mic"] == "live" and v["audio"] == "running"
+    assert a.text_content("#voice-bar .voice-join") == "Leave voice"
+    assert b.text_content("#voice-bar .voice-join") == "退出语音"
+
+    # Both walk to table A: within 8 m, so the server pairs them and they call.
+    walk_to_place(a, "Table A")
+    walk_to_place(b, "A 桌")
+    for page, other in ((a, b_id), (b, a_id)):
+        wait_voice(page, "(id) => window.metahall.state.social.voice.peers[id]?.state === 'connected'",
+                   other, (a, b), 20_000)
+    # Audio flows both ways: inbound bytes and packets keep growing.
+    first = {id_: voice(p)["peers"][id_] for p, id_ in ((a, b_id), (b, a_id))}
+    time.sleep(2.5)
+    second = {id_: voice(p)["peers"][id_] for p, id_ in ((a, b_id), (b, a_id))}
+    for id_ in (a_id, b_id):
+        assert second[id_]["packetsReceived"] > first[id_]["packetsReceived"] > 0, (first, second)
+        assert second[id_]["bytesReceived"] > first[id_]["bytesReceived"] > 0
+        assert second[id_]["distance"] is not None and second[id_]["distance"] < 8
+    assert voice(a)["peers"][b_id]["offer"] != voice(b)["peers"][a_id]["offer"]
+    assert "Talking with 1 nearby" in (a.text_content("#voice-bar .voice-state") or "")
+    assert "正在与附近 1 人通话" in (b.text_content("#voice-bar .voice-state") or "")
+    audio_pcs = "() => window.__pcs.filter((pc) => pc.getTransceivers().some((t) => t.receiver.track.kind === 'audio'))"
+    # (An earlier call may have come and gone while Alice walked past Bao on her way.)
+    assert a.evaluate(f"() => ({audio_pcs})().map((pc) => pc.connectionState)")[-1] == "connected"
+    screenshot(a, "social-voice-en")
+    screenshot(b, "social-voice-zh")
+
+    # Mute: our microphone track stops (the call stays up).
+    a.click("#voice-bar .voice-mute")
+    assert voice(a)["muted"] is True
+    assert a.get_attribute("#voice-bar .voice-mute", "aria-pressed") == "true"
+    a.click("#voice-bar .voice-mute")
+
+    # Bao walks away (north, with the keyboard, ~13 m): the call ends on both sides and the
+    # peer connection is closed.
+    b.focus("#view")
+    b.keyboard.down("KeyW")
+    b.wait_for_timeout(4000)
+    b.keyboard.up("KeyW")
+    wait_voice(a, "(id) => !(id in window.metahall.state.social.voice.peers)", b_id, (a, b), 10_000)
+    wait_voice(b, "(id) => !(id in window.metahall.state.social.voice.peers)", a_id, (a, b), 10_000)
+    states = a.evaluate(f"() => ({audio_pcs})().map((pc) => pc.connectionState)")
+    assert states and all(st == "closed" for st in states), states
+    assert "Nobody within 8 m" in (a.text_content("#voice-bar .voice-state") or "")
