@@ -95,7 +95,7 @@ class Realtime:
         )
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
-        self.outbox = SocketOutbox(self.sio, app.metrics)
+        self.outbox = SocketOutbox(self.sio, app.metrics, direct=s.direct_writes)
         self.clients: dict[str, Client] = {}
         self.by_eio: dict[str, Client] = {}
         self.by_user: dict[str, set[Client]] = {}

@@ -86,6 +86,8 @@ class Settings:
     """STUN/TURN URLs for WebRTC (none by default: host candidates on loopback/LAN)."""
     webclient_dir: Path = Path(__file__).resolve().parent.parent / "webclient"
     use_uvloop: bool = True
+    direct_writes: bool = True
+    """Snaps written straight to the WebSocket transport (off: through Engine.IO's writer task)."""
     upload_max_mb: int = 20
     """Largest file an exhibitor may upload (PDF brochures); images at most half of it (expo)."""
 
@@ -125,6 +127,7 @@ class Settings:
             rtc_max_peers=_int(e, "METAHALL_RTC_MAX_PEERS", 200, 0, 100_000),
             ice_servers=_list(e, "METAHALL_ICE_SERVERS"),
             use_uvloop=_bool(e, "METAHALL_UVLOOP", True),
+            direct_writes=_bool(e, "METAHALL_DIRECT_WRITES", True),
             upload_max_mb=_int(e, "METAHALL_UPLOAD_MAX_MB", 20, 1, 500),  # expo uploads
         )
 
