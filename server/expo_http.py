@@ -293,6 +293,12 @@ async def upload(request: web.Request) -> web.Response:
     return web.json_response(ref.to_wire(), status=201)
 
 
+@routes.get("/api/expo/booths/{booth_id}/files")
+async def list_files(request: web.Request) -> web.Response:
+    user = await _user(request)
+    return web.json_response(_svc(request).files(user, request.match_info["booth_id"]))
+
+
 @routes.delete("/api/expo/booths/{booth_id}/files/{file_id}")
 async def delete_file(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]

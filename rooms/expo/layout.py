@@ -126,9 +126,14 @@ class HallPlan:
                 out.append(f)
                 continue
             g = dict(f, booth_id=b.id, color=b.color, label=dict(b.name), category=b.category)
+            out.append(g)
             if b.banner.get("zh-CN") or b.banner.get("en"):
                 g["banner"] = dict(b.banner)
-            out.append(g)
+                # The banner stands at the booth's open front, as a two-sided sign.
+                out.append({"type": "sign", "id": f"{f['id']}-banner", "booth_id": b.id,
+                            "x": _tidy(f["x"] - f["w"] / 2 + 1.7),
+                            "z": _tidy(f["z"] + f["d"] / 2 - 0.35), "w": 2.4, "d": 0.1,
+                            "h": 2.3, "label": dict(b.banner), "color": b.color})
         return out
 
     def to_wire(self, booths: dict[str, Booth]) -> dict[str, Any]:

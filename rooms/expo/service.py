@@ -222,7 +222,10 @@ class ExpoService:
         plan = self.plans.get(room_id)
         if plan is None:
             return None
-        return plan.to_wire(self.booths_in(room_id))
+        wire = plan.to_wire(self.booths_in(room_id))
+        expo = self.expos[self.room_expo[room_id]]
+        wire["expo"].update(id=expo.id, name=dict(expo.name), published=expo.published)
+        return wire
 
     # -- permissions -----------------------------------------------------------------------------
     def require_admin(self, user: UserLike) -> None:
@@ -466,6 +469,11 @@ class ExpoService:
             raise TooManyFiles(f"A booth holds at most {self.policy.max_files_per_booth} files; "
                                "delete some first.")
         return booth
+
+    def files(self, user: UserLike, booth_id: str) -> list[dict[str, Any]]:
+        """Every live file of the booth (also those no profile field uses yet): its staff."""
+        booth = self.require_staff(user, booth_id, admin_ok=True)
+        return [f.to_wire() for f in sorted(booth.files.values(), key=lambda f: f.created_at)]
 
     async def add_file(self, user: UserLike, booth_id: str, ref: FileRef, path: str,
                        thumb: str | None) -> FileRef:

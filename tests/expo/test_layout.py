@@ -66,5 +66,7 @@ def test_layout_wire_shows_booth_names_colours_and_banners() -> None:
     f = next(f for f in wire["features"] if f.get("id") == "b7")
     assert f["booth_id"] == "bx" and f["color"] == "#123456"
     assert f["label"] == {"zh-CN": "极客", "en": "Acme"} and f["banner"]["en"] == "Hello"
+    sign = next(f for f in wire["features"] if f.get("id") == "b7-banner")
+    assert sign["type"] == "sign" and sign["label"]["zh-CN"] == "你好" and sign["color"] == "#123456"
     other = next(f for f in wire["features"] if f.get("id") == "b8")
     assert "booth_id" not in other and other["label"]["en"] == "Booth 8"

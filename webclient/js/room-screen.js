@@ -209,6 +209,7 @@ export class RoomScreen {
     });
     document.addEventListener("metahall:connection", (e) => this._onConnection(e.detail));
     document.addEventListener("metahall:joined", (e) => this._onJoined(e.detail));
+    document.addEventListener("metahall:layout-refresh", () => this._refreshLayout()); // expo: booths changed
   }
 
   _wireControls() {
@@ -231,6 +232,23 @@ export class RoomScreen {
       this._renderViewToggle();
       if (!this.$("#refusal").hidden) this._showRefusal(this.connection.refusal);
     });
+  }
+
+  /** expo: fetch the floor plan again (booth names, colours, banners) and redraw the room in place. */
+  async _refreshLayout() {
+    const id = this.roomInfo?.id;
+    if (!id || !this.layout || !this.view) return;
+    let layout;
+    try {
+      layout = new RoomLayout(await this.api.layout(id));
+    } catch {
+      return; // keep the plan we have
+    }
+    if (this.roomInfo?.id !== id || !this.view) return;
+    this.layout = layout;
+    const yaw = this.view.cameraYaw;
+    this.view.setLayout(layout);
+    if (yaw !== undefined) this.view.cameraYaw = yaw;
   }
 
   _createInput() {

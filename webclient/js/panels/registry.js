@@ -12,6 +12,9 @@
 // Server events a panel needs (queue.update, queue.called, …) are routed to it through
 // ctx.transport.on(type, handler); unsubscribe in unmount().
 
+import { expoPanel } from "./expo.js"; // expo
+import { expoDeskPanel } from "./expo-desk.js"; // expo
+import { expoOrganiserPanel } from "./expo-organiser.js"; // expo
 import { hallAdminPanel } from "./hall-admin.js";
 import { hallStatsPanel } from "./hall-stats.js";
 import { peoplePanel } from "./people.js";
@@ -35,6 +38,9 @@ export const PANELS = [
   hallStatsPanel, // hall rooms, admin: hall.stats
   hallAdminPanel, // hall rooms, admin: edit services and counters
   stagePanel,   // expo rooms: talk schedule, live stage, Q&A (stage.js)
+  expoPanel,    // expo rooms: directory, booth (chat, contact, meetings), favourites (expo.js)
+  expoDeskPanel, // expo rooms, exhibitors: my booth (profile, visitors, leads, meetings, figures)
+  expoOrganiserPanel, // expo rooms, admins: publish, invite exhibitors, new expo
   spacePanel,   // social rooms: emotes, tables, people, host tools, invites (social-space.js)
   socialPanel,  // every room: spaces directory, create, invites, waiting line, friends (social.js)
 ];
