@@ -62,6 +62,7 @@ bench: setup
 	$(PY) -m loadtest.bench_avatar_sync
 	$(PY) -m loadtest.bench_webrtc
 	$(PY) -m loadtest.bench_stage --steps 1,2,4,6,8,12 --duration 8  # stage: viewers per live talk
+	$(PY) -m loadtest.bench_expo --live  # expo: booth-presence cost per tick, 500 visitors, 60 booths
 
 screenshots: setup browser-deps
 	$(PY) -m tests.browser.screenshots --out bench/results/screenshots

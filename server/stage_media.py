@@ -38,7 +38,7 @@ from rooms.errors import BadRequest, Conflict
 from rooms.payloads import require_mapping
 from rooms.stage.errors import AlreadyLive
 
-__all__ = ["StageMedia", "Broadcast", "Viewer", "MAX_SDP", "ice_config"]
+__all__ = ["StageMedia", "Broadcast", "Viewer", "RecentAudio", "MAX_SDP", "ice_config"]
 
 log = logging.getLogger("metahall.stage")
 
@@ -60,6 +60,36 @@ def _offer(payload: object) -> RTCSessionDescription:
     if kind != "offer" or not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
         raise BadRequest("offer must be {sdp: str, type: 'offer'}", field="offer")
     return RTCSessionDescription(sdp=sdp, type="offer")
+
+
+class RecentAudio(MediaStreamTrack):
+    """A relay proxy of the speaker's audio that keeps at most ``keep`` frames queued (20 ms
+    each): a viewer whose encoder falls behind loses the oldest sound (a short gap) instead of
+    hearing the talk ever later. Video needs no such wrapper: its proxies hold only the newest
+    frame."""
+
+    kind = "audio"
+
+    def __init__(self, proxy: MediaStreamTrack, keep: int = 10) -> None:
+        super().__init__()
+        self.proxy = proxy
+        self.keep = keep
+        self.dropped = 0
+
+    async def recv(self) -> Any:
+        frame = await self.proxy.recv()
+        queue = getattr(self.proxy, "_queue", None)  # MediaRelay's buffer for this consumer
+        while queue is not None and queue.qsize() > self.keep:
+            old = queue.get_nowait()
+            if old is None:  # the end of the speaker's track: keep it for the next recv
+                queue.put_nowait(None)
+                break
+            self.dropped += 1
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.proxy.stop()
 
 
 @dataclass(eq=False)
@@ -228,8 +258,12 @@ class StageMedia:
                 if t.kind in wanted and source is not None and t.kind not in sent:
                     sent.add(t.kind)
                     # Video: the newest frame only (a busy encoder skips frames, never lags
-                    # behind). Audio: every frame (a skipped one is a click), queued.
-                    proxy = b.relay.subscribe(source, buffered=t.kind == "audio")
+                    # behind). Audio: every frame (a skipped one is a click), up to 200 ms.
+                    proxy: MediaStreamTrack
+                    if t.kind == "audio":
+                        proxy = RecentAudio(b.relay.subscribe(source, buffered=True))
+                    else:
+                        proxy = b.relay.subscribe(source, buffered=False)
                     t.sender.replaceTrack(proxy)
                     t.direction = "sendonly"
                     v.tracks.append(proxy)

@@ -59,16 +59,6 @@ class RoomNotifier:
                 outbox.emit(client.sid, event, body)
 
 
-MAX_AUDIO_BACKLOG = 150
-"""Audio frames (20 ms each) queued for one viewer before the server gives up on it."""
-
-
-def _backlog(track: Any) -> int:
-    """Frames waiting in a buffered relay proxy (aiortc keeps them in ``_queue``)."""
-    queue = getattr(track, "_queue", None)
-    return queue.qsize() if queue is not None else 0
-
-
 def _area(room: Room | None) -> StageArea | None:
     """The stage area of a room instance's floor plan (expo halls may each have their own),
     else of the default expo floor plan."""
@@ -333,8 +323,6 @@ class StageDesk:
             room = c.room
             if room is None or room.id != live.room_id:
                 await self.media.unwatch(sid, reason="left_room")
-            elif any(_backlog(t) > MAX_AUDIO_BACKLOG for t in v.tracks):
-                await self.media.unwatch(sid, reason="overloaded")
             elif (self.config.require_area and (area := _area(room)) is not None
                   and c.eid in room.world):
                 x, _, z, *_ = room.world.position(c.eid)

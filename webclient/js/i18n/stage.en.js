@@ -34,7 +34,6 @@ export default {
   "panel.stage.ended.left_area": "You walked away from the stage, so the stream stopped.",
   "panel.stage.ended.left_room": "You left the hall, so the stream stopped.",
   "panel.stage.ended.connection": "The connection to the stage was lost.",
-  "panel.stage.ended.overloaded": "Your connection could not keep up with the stream.",
   "panel.stage.slide_of": "Slide {n} of {total}",
   "panel.stage.slide_alt": "Slide {n} of {title}",
   "panel.stage.video_label": "Live video of {title}",

@@ -34,7 +34,6 @@ export default {
   "panel.stage.ended.left_area": "您已离开舞台区域，直播已停止。",
   "panel.stage.ended.left_room": "您已离开展馆，直播已停止。",
   "panel.stage.ended.connection": "与舞台的连接已断开。",
-  "panel.stage.ended.overloaded": "您的网络跟不上直播，已停止。",
   "panel.stage.slide_of": "第 {n} 页，共 {total} 页",
   "panel.stage.slide_alt": "《{title}》第 {n} 页",
   "panel.stage.video_label": "《{title}》直播画面",
