@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from PIL import Image, ImageDraw, ImageFont
+from prometheus_client import Histogram
 
 from rooms.client import Client, UserLike
 from rooms.expo import ExpoService, expo_handlers
@@ -68,8 +69,17 @@ def build_expo(app: App) -> ExpoService:
         for rid in room_ids:
             app.directory.forget(rid)
 
+    presence_seconds = Histogram(
+        "metahall_expo_presence_seconds",
+        "CPU time of one booth-presence sample of an expo room (zones, visits, notices)",
+        buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05),
+        registry=app.metrics.registry)
+
+    def observe(seconds: float, _avatars: int) -> None:
+        presence_seconds.observe(seconds)
+
     svc = ExpoService(SqlExpoStore(app.db), SocketNotifier(app), text_gate=text_gate,
-                      on_rooms_changed=rooms_changed)
+                      on_rooms_changed=rooms_changed, observe_presence=observe)
     for event, handler in expo_handlers(svc).items():
         app.realtime.on(event, handler)
     app.registry.ctx.services["expo"] = svc

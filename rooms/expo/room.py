@@ -9,6 +9,7 @@ knows two private chat channels:
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,7 +82,11 @@ class ExpoRoom(Room):
         now = self.ctx.clock() * 1000
         if now >= self._next_sample_ms:
             self._next_sample_ms = now + self._every_ms
+            t0 = time.perf_counter()
             self._report(self.sample_presence(int(now)))
+            svc = self._svc()
+            if svc is not None and svc.observe_presence is not None:
+                svc.observe_presence(time.perf_counter() - t0, len(self.clients))
 
     async def on_dispose(self) -> None:
         """Close every open stay and unregister."""

@@ -94,7 +94,8 @@ class ExpoService:
     def __init__(self, store: ExpoStore, notifier: ExpoNotifier, *,
                  text_gate: TextGate = _allow_text, clock: Callable[[], float] = time.time,
                  policy: ExpoPolicy | None = None,
-                 on_rooms_changed: Callable[[Iterable[str]], None] | None = None) -> None:
+                 on_rooms_changed: Callable[[Iterable[str]], None] | None = None,
+                 observe_presence: Callable[[float, int], None] | None = None) -> None:
         self.store = store
         self.notifier = notifier
         self.text_gate = text_gate
@@ -102,6 +103,8 @@ class ExpoService:
         self.policy = policy or ExpoPolicy()
         self.on_rooms_changed = on_rooms_changed
         """Called with room ids whose listing changed (the server's directory cache)."""
+        self.observe_presence = observe_presence
+        """Called with (seconds, avatars) after each presence sample of a room (metrics)."""
         self.expos: dict[str, Expo] = {}
         self.booths: dict[str, Booth] = {}
         self.by_slot: dict[tuple[str, str], str] = {}
