@@ -157,6 +157,15 @@ class MeetingDesk:
             return None
         return core.notifier.clients(m.visitor_id) + core.notifier.clients(m.staff_id)
 
+    def may_signal(self, sender_id: str, target_id: str) -> bool:
+        """Peer-to-peer video (``rtc.signal``) is for the two people of a meeting while its
+        private channel is open."""
+        now = self.core.now()
+        pol = self.core.policy
+        return any({m.visitor_id, m.staff_id} == {sender_id, target_id}
+                   and m.start - pol.meeting_early_ms <= now <= m.end + pol.meeting_grace_ms
+                   for m in self.live.values())
+
     # -- background ---------------------------------------------------------------------------------
     async def refresh(self) -> None:
         """Reload the meetings that start soon or run now (after a start, and periodically:

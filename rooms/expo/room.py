@@ -16,6 +16,7 @@ import numpy as np
 
 from rooms.base import Room, RoomContext, RoomOptions
 from rooms.client import Client
+from rooms.errors import Forbidden
 from rooms.expo.layout import DEMO_HALL, plan_hall
 from rooms.expo.presence import BoothPresence, PresenceChange
 from rooms.layouts import EXPO_LAYOUT
@@ -133,6 +134,13 @@ class ExpoRoom(Room):
         if channel.startswith("meeting:"):
             return svc.meetings.channel_members(channel[len("meeting:"):])
         return None
+
+    def may_signal(self, sender: Client, target: Client) -> None:
+        """``rtc.signal`` in an expo hall: only between the two people of a running meeting
+        (their optional video call); raise to refuse."""
+        svc = self._svc()
+        if svc is None or not svc.meetings.may_signal(sender.user.id, target.user.id):
+            raise Forbidden("Video calls are for the two people of a meeting, while it runs.")
 
     def _at(self, client: Client, room_id: str, slot: str) -> bool:
         if self.id != room_id or client.eid not in self.world:

@@ -153,12 +153,19 @@ async def test_reminder_then_private_channel_for_the_two_of_them(env: Env) -> No
     assert env.notifier.of(guest.id, "meeting.open")[0]["channel"] == f"meeting:{m.id}"
     members = room.channel_members(clients[guest.id], m.channel)
     assert members is not None and {c.user.id for c in members} == {host.id, guest.id}
+    # Their optional video call: rtc.signal is allowed between the two of them only.
+    room.may_signal(clients[guest.id], clients[host.id])
+    room.may_signal(clients[host.id], clients[guest.id])
+    with pytest.raises(MetahallError):
+        room.may_signal(clients[stranger.id], clients[host.id])
     # A second process would not send them again (the marks are in the database).
     other = ExpoService(svc.store, Notifier(), clock=env.clock)
     await other.start()
     assert await other.meetings.tick() == 0
     env.clock.advance(30 * 60 + 11 * 60)  # after the end and the grace period
     assert room.channel_members(clients[guest.id], m.channel) is None
+    with pytest.raises(MetahallError):
+        room.may_signal(clients[guest.id], clients[host.id])
 
 
 async def test_cancelling_frees_the_slot_and_tells_the_other_side(env: Env) -> None:

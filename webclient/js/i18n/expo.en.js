@@ -183,4 +183,15 @@ export default {
   "expo.reason.bad_pdf": "That is not a complete PDF file.",
   "expo.reason.pdf_active_content": "PDFs with scripts or embedded files are not accepted.",
   "expo.reason.too_large": "The file is too large.",
+
+  "expo.video.offer": "Optional: a video call with the other side of this meeting.",
+  "expo.video.start": "Start video call",
+  "expo.video.incoming": "Incoming video call for your meeting.",
+  "expo.video.accept": "Accept",
+  "expo.video.decline": "Decline",
+  "expo.video.connecting": "Connecting the video call…",
+  "expo.video.connected": "Video call connected.",
+  "expo.video.hang_up": "Hang up",
+  "expo.video.unreachable": "The other side is not in this hall right now.",
+  "expo.video.no_camera": "The camera or microphone could not be used.",
 };

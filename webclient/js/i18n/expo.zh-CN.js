@@ -183,4 +183,15 @@ export default {
   "expo.reason.bad_pdf": "这不是完整的PDF文件。",
   "expo.reason.pdf_active_content": "不接受包含脚本或嵌入文件的PDF。",
   "expo.reason.too_large": "文件过大。",
+
+  "expo.video.offer": "可选：与洽谈对方进行视频通话。",
+  "expo.video.start": "发起视频通话",
+  "expo.video.incoming": "您的洽谈有来电视频通话。",
+  "expo.video.accept": "接听",
+  "expo.video.decline": "拒绝",
+  "expo.video.connecting": "正在连接视频通话……",
+  "expo.video.connected": "视频通话已接通。",
+  "expo.video.hang_up": "挂断",
+  "expo.video.unreachable": "对方目前不在本展厅。",
+  "expo.video.no_camera": "无法使用摄像头或麦克风。",
 };

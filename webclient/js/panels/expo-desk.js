@@ -10,6 +10,7 @@
 
 import { button, el } from "./dom.js";
 import { authFetch, chatView, download, errorText, expoFor, timeRange, txt, upload } from "./expo-core.js";
+import { MeetingCall } from "./expo-video.js";
 import { subTabs } from "./hall-ui.js";
 
 const LANGS = [["zh-CN", "中文"], ["en", "English"]];
@@ -317,6 +318,7 @@ function mountDesk(container, ctx, ctrl) {
   // -- meetings ----------------------------------------------------------------------------------
   const meetPane = tabs.panes.get("meetings");
   const meetChat = chatView(ctx, ctrl.chats, "expo-desk-meeting");
+  const call = new MeetingCall(ctx);
   const renderMeetings = async () => {
     const [slots, booked] = await Promise.all([
       ctx.transport.request("meeting.slots", { booth_id: boothId }),
@@ -363,7 +365,8 @@ function mountDesk(container, ctx, ctrl) {
     const now = Date.now();
     const live = (booked?.meetings ?? []).find((m) => now >= m.start - 60_000 && now <= m.end + 600_000);
     meetChat.set(live?.channel ?? null, "expo.meeting.chat_later");
-    meetPane.replaceChildren(form, el("h3", "panel-subtitle", i18n.t("expo.desk.slots")), ul, el("h3", "panel-subtitle", i18n.t("expo.meeting.chat")), meetChat.root);
+    call.set(live ?? null);
+    meetPane.replaceChildren(form, el("h3", "panel-subtitle", i18n.t("expo.desk.slots")), ul, el("h3", "panel-subtitle", i18n.t("expo.meeting.chat")), meetChat.root, call.root);
   };
   for (const ev of ["meeting.booked", "meeting.cancelled", "meeting.open"]) {
     offs.push(ctx.transport.on(ev, () => { if (tabs.selected === "meetings") renderMeetings(); }));
@@ -418,6 +421,7 @@ function mountDesk(container, ctx, ctrl) {
       for (const off of offs) off?.();
       chat.dispose();
       meetChat.dispose();
+      call.dispose();
       if (heatUrl) URL.revokeObjectURL(heatUrl);
       document.removeEventListener("metahall:lang-changed", onLang);
     },

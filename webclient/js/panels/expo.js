@@ -5,6 +5,7 @@
 
 import { button, el } from "./dom.js";
 import { chatView, errorText, expoFor, timeRange, txt } from "./expo-core.js";
+import { MeetingCall } from "./expo-video.js";
 import { subTabs } from "./hall-ui.js";
 
 function img(src, alt, className) {
@@ -298,6 +299,7 @@ export const expoPanel = {
     // -- mine -----------------------------------------------------------------------------------
     const minePane = panes.get("mine");
     const meetingChat = chatView(ctx, ctrl.chats, "expo-meeting");
+    const call = new MeetingCall(ctx);
     const renderMine = () => {
       const boxes = [];
       boxes.push(el("h3", "panel-subtitle", i18n.t("expo.mine.favourites")));
@@ -327,19 +329,20 @@ export const expoPanel = {
       if (!ctrl.leads.size) leads.append(el("li", "item-meta", i18n.t("expo.mine.no_contacts")));
       boxes.push(leads, el("h3", "panel-subtitle", i18n.t("expo.mine.meetings")));
       const meets = el("ul", "item-list expo-my-meetings");
-      let openChannel = null;
+      let running = null;
       const now = Date.now();
       for (const m of ctrl.meetings) {
         const li = el("li", "item");
         const who = m.visitor_id === ctx.user?.id ? ctrl.boothName(m.booth_id) : m.visitor_name;
         li.append(el("span", "item-text", `${timeRange(i18n, m.start, m.end)} · ${who}`));
-        if (now >= m.start - 60_000 && now <= m.end + 600_000) openChannel = m.channel;
+        if (now >= m.start - 60_000 && now <= m.end + 600_000) running = m;
         meets.append(li);
       }
       if (!ctrl.meetings.length) meets.append(el("li", "item-meta", i18n.t("expo.mine.no_meetings")));
       boxes.push(meets);
-      meetingChat.set(openChannel, "expo.meeting.chat_later");
-      boxes.push(el("h3", "panel-subtitle", i18n.t("expo.meeting.chat")), meetingChat.root);
+      meetingChat.set(running?.channel ?? null, "expo.meeting.chat_later");
+      call.set(running);
+      boxes.push(el("h3", "panel-subtitle", i18n.t("expo.meeting.chat")), meetingChat.root, call.root);
       minePane.replaceChildren(...boxes);
     };
 
@@ -374,7 +377,7 @@ export const expoPanel = {
     if (ctrl.openBooth || ctrl.atBooth) onChange();
     return {
       show: () => { if (ctrl.openBooth) onChange(); },
-      unmount: () => { off(); chat.dispose(); meetingChat.dispose(); document.removeEventListener("metahall:lang-changed", onLang); },
+      unmount: () => { off(); chat.dispose(); meetingChat.dispose(); call.dispose(); document.removeEventListener("metahall:lang-changed", onLang); },
     };
   },
 };
