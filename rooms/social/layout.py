@@ -15,9 +15,12 @@ from rooms.social.tables import TableSpec
 __all__ = ["TABLES", "SOCIAL_SPACE_LAYOUT"]
 
 _TABLE_COLORS = ("#c0392b", "#16a085", "#8e44ad", "#d35400")
+# Between the benches (which stand every 45° on a 12 m circle), so the way from the middle of
+# the plaza to each table is clear.
 TABLES: tuple[TableSpec, ...] = tuple(
-    TableSpec(id=tid, label={"zh-CN": f"{tid} 桌", "en": f"Table {tid}"}, x=x, z=z)
-    for tid, x, z in (("A", -20.0, 0.0), ("B", 20.0, 0.0), ("C", 0.0, -20.0), ("D", 0.0, 20.0))
+    TableSpec(id=tid, label={"zh-CN": f"{tid} 桌", "en": f"Table {tid}"},
+              x=round(21 * math.cos(a), 2), z=round(21 * math.sin(a), 2))
+    for tid, a in zip("ABCD", (math.radians(202.5 + 90 * i) for i in range(4)), strict=True)
 )
 
 

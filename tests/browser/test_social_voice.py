@@ -3,7 +3,8 @@
 Two visitors join a social space and switch voice on. Walking to the same table brings them
 within hearing range: the server pairs them (``voice.peers``), they signal over ``rtc.signal``
 and an audio ``RTCPeerConnection`` connects, with inbound audio (bytes and packets received)
-growing on both sides. Walking apart ends the call: the connection is closed.
+growing on both sides. The beeping fake microphone makes each show as talking to the other
+(the talk indicator). Walking apart ends the call: the connection is closed.
 """
 
 from __future__ import annotations
@@ -158,9 +159,13 @@ def test_two_people_near_each_other_talk_and_walking_apart_hangs_up(
         assert second[id_]["bytesReceived"] > first[id_]["bytesReceived"] > 0
         assert second[id_]["distance"] is not None and second[id_]["distance"] < 8
     assert voice(a)["peers"][b_id]["offer"] != voice(b)["peers"][a_id]["offer"]
+    # The fake microphone beeps: Bao shows as talking to Alice now and then (talk indicator).
+    a.wait_for_function("(id) => window.metahall.state.social.voice.peers[id]?.talking === true",
+                        arg=b_id, timeout=10_000, polling=50)
     assert "Talking with 1 nearby" in (a.text_content("#voice-bar .voice-state") or "")
     assert "正在与附近 1 人通话" in (b.text_content("#voice-bar .voice-state") or "")
-    audio_pcs = "() => window.__pcs.filter((pc) => pc.getTransceivers().some((t) => t.receiver.track.kind === 'audio'))"
+    audio_pcs = ("() => window.__pcs.filter((pc) => pc.getTransceivers()"
+                 ".some((t) => t.receiver.track.kind === 'audio'))")
     # (An earlier call may have come and gone while Alice walked past Bao on her way.)
     assert a.evaluate(f"() => ({audio_pcs})().map((pc) => pc.connectionState)")[-1] == "connected"
     screenshot(a, "social-voice-en")

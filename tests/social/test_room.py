@@ -6,6 +6,7 @@ import pytest
 
 from rooms.errors import BadRequest, Forbidden, Muted, RateLimited
 from rooms.social.errors import NotInRoom, NotVoicePeer, TooFar
+from rooms.social.layout import TABLES
 from tests.social.fakes import make_world
 
 
@@ -102,9 +103,10 @@ async def test_a_second_tab_of_the_same_person_takes_over_voice() -> None:
 async def test_a_table_is_a_private_room_for_voice_and_chat() -> None:
     w = await make_world()
     a, b, c = await w.join("A", "ua"), await w.join("B", "ub"), await w.join("C", "uc")
-    await w.place(a, -18.5, 0)  # table A is at (-20, 0)
-    await w.place(b, -18.5, 1)
-    await w.place(c, -17.0, -1)
+    tx, tz = TABLES[0].x, TABLES[0].z  # table A
+    await w.place(a, tx + 1.5, tz)
+    await w.place(b, tx + 1.5, tz + 1)
+    await w.place(c, tx + 3.0, tz - 1)
     for who in (a, b, c):
         await w.room._message(who, "voice.join", {})
     await w.voice()
@@ -127,7 +129,7 @@ async def test_a_table_is_a_private_room_for_voice_and_chat() -> None:
         await w.room._message(c, "table.join", {"table": "A"})
     assert err.value.to_wire()["reason"] == "table_locked"
     # b walks away: stood up at the next sweep, and hears c again.
-    await w.place(b, -10, 0)
+    await w.place(b, tx + 8.5, tz)
     await w.voice()
     assert w.room.tables.zone_of(b.eid) is None
     assert tuple(sorted((b.eid, c.eid))) in w.room.voice_pairs()

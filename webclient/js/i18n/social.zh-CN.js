@@ -9,7 +9,7 @@ export default {
   "presence.offline": "离线",
   "presence.share_location": "好友可以看到我在哪里并加入",
 
-  "spaces.directory": "空间",
+  "spaces.directory": "空间列表",
   "spaces.count": "共 {n} 个空间",
   "spaces.none": "还没有空间——创建第一个吧。",
   "spaces.members": "{n} / {cap} 人",

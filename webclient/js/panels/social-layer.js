@@ -69,21 +69,31 @@ export class SocialLayer {
 
   get selfTalking() { return this.voice.selfTalking; }
 
-  /** Before joining: redeem an invite link for this room. Returns a refusal or null. */
+  /**
+   * Before joining: redeem an invite link for this room (`?room=…&invite=…`), and give a room
+   * entered from a link its name. Returns a refusal ({code, reason, message}) or null.
+   */
   async beforeEnter(room, params) {
     const token = params.get("invite");
-    if (!token || params.get("room") !== room.id) return null;
-    const result = await redeemInvite(this.api, token);
-    try {
-      const url = new URL(location.href);
-      url.searchParams.delete("invite");
-      history.replaceState(null, "", url);
-    } catch { /* ignore */ }
-    if (result.ok) {
+    if (token && params.get("room") === room.id) {
+      const result = await redeemInvite(this.api, token);
+      try {
+        const url = new URL(location.href);
+        url.searchParams.delete("invite");
+        history.replaceState(null, "", url);
+      } catch { /* ignore */ }
+      if (!result.ok) return { code: result.error?.code ?? "unknown", reason: result.error?.reason, message: result.error?.message ?? "" };
       if (result.new_member) this.toasts.show(this.i18n.t("space.invite_accepted", { name: result.space?.name ?? "" }), "info");
-      return null;
     }
-    return { code: result.error?.code ?? "unknown", reason: result.error?.reason, message: result.error?.message ?? "" };
+    if (!room.name && String(room.id).startsWith("social:")) {
+      const space = await fetchSpace(this.api, room.id);
+      if (space?.name) {
+        room.name = space.name; // the room screen shows and re-translates room.name
+        const title = document.getElementById("room-name");
+        if (title && title.textContent === room.id) title.textContent = this.i18n.pick(space.name);
+      }
+    }
+    return null;
   }
 
   /** Every frame. */
@@ -122,8 +132,10 @@ export class SocialLayer {
   /** Go to another room (a page load: the session stays, the new room is joined at once). */
   goTo(roomId) {
     const url = new URL(location.href);
+    const keep = ["view", "lang", "rtc", "quality"].filter((k) => url.searchParams.has(k)).map((k) => [k, url.searchParams.get(k)]);
     url.search = "";
     url.searchParams.set("room", roomId);
+    for (const [k, v] of keep) url.searchParams.set(k, v);
     location.assign(url.toString());
   }
 
@@ -196,16 +208,7 @@ export class SocialLayer {
         for (const tbl of a.tables ?? []) this.tables.set(tbl.id, tbl);
         this._notify("table", null);
       });
-      this._fixTitle(ack.room);
     }
-  }
-
-  /** A room entered from a link has no name yet: show the space's name instead of its id. */
-  async _fixTitle(roomId) {
-    const title = document.getElementById("room-name");
-    if (!title || title.textContent !== roomId) return;
-    const ack = await this.transport.request("space.get", { room: roomId });
-    if (ack.ok && this.room === roomId && title.textContent === roomId) title.textContent = this.i18n.pick(ack.space?.name) || roomId;
   }
 
   _emote(m) {
@@ -227,6 +230,22 @@ export class SocialLayer {
 
   _notify(type, detail) {
     document.dispatchEvent(new CustomEvent("metahall:social", { detail: { type, data: detail } }));
+  }
+}
+
+/** The space (or plaza) from the directory (GET /api/social/spaces, which lists the private
+ * spaces we belong to as well), or null when we may not see it. */
+async function fetchSpace(api, roomId) {
+  try {
+    const response = await fetch("/api/social/spaces", {
+      headers: { Accept: "application/json", Authorization: `Bearer ${api.token}` },
+      credentials: "same-origin",
+    });
+    if (!response.ok) return null;
+    const list = await response.json();
+    return (Array.isArray(list) ? list : []).find((s) => s.room === roomId) ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -335,7 +335,10 @@ export const spacePanel = {
       if (type === "presence") renderPeople();
       if (type === "space" && e.detail.data) { space = e.detail.data; renderHead(); renderHost(); }
     };
-    const relabel = () => { i18n.apply(container); renderHead(); renderHost(); renderTables(true); renderPeople(true); };
+    const relabel = () => {
+      i18n.apply(container); renderHead(); renderHost(); renderTables(true); renderPeople(true);
+      if (!hostBox.hidden) loadInvites();
+    };
     document.addEventListener("metahall:social", onSocial);
     document.addEventListener("metahall:lang-changed", relabel);
     let timer = 0;

@@ -163,7 +163,8 @@ export class ProximityVoice {
     for (const [userId, p] of this.peers) {
       peers[userId] = {
         eid: p.eid, name: p.name, state: p.peer.state, offer: p.peer.offerer, muted: p.muted,
-        talking: p.talking, distance: p.distance === null ? null : Math.round(p.distance * 100) / 100,
+        talking: p.talking, level: Math.round((this.audio?.voices.get(userId)?.talk.level ?? 0) * 1000) / 1000,
+        distance: p.distance === null ? null : Math.round(p.distance * 100) / 100,
         gain: p.distance === null || !this.audio ? null : Math.round(this.audio.distanceGain(p.distance) * 100) / 100,
         ...p.peer.stats,
       };
@@ -171,7 +172,8 @@ export class ProximityVoice {
     return {
       status: this.status, code: this.code, mic: this.micState, muted: this.muted, deafened: this.deafened,
       hostMuted: this.hostMuted, radius: this.config.radius, maxPeers: this.config.max_peers,
-      audio: this.audio?.ctx.state ?? null, selfTalking: this.selfTalking, peers,
+      audio: this.audio?.ctx.state ?? null, selfTalking: this.selfTalking,
+      micLevel: Math.round((this.audio?.mic?.talk.level ?? 0) * 1000) / 1000, peers,
     };
   }
 

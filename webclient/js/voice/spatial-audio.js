@@ -10,7 +10,7 @@
 
 const EAR_HEIGHT = 1.6;
 const TALK_THRESHOLD = 0.015; // RMS of the time-domain signal
-const TALK_HOLD_MS = 350;
+const TALK_HOLD_MS = 500;
 
 export function audioSupported() {
   return typeof globalThis.AudioContext === "function" && typeof globalThis.RTCPeerConnection === "function";
