@@ -30,6 +30,7 @@ from server.db.models import (
     User,
 )
 from server.moderation_audit import ModerationDb, Tx
+from server.social_models import SocialProfileRow  # noqa: F401  (social tables: registered for export)
 
 __all__ = ["sweep", "export_user", "erase_user", "resolve_user", "ERASED_NAME"]
 

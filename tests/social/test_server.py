@@ -420,3 +420,20 @@ async def test_spaces_survive_a_restart(tmp_path: Path) -> None:
         assert space.role_of(guest.id) == "member"
     finally:
         await srv.close()
+
+
+async def test_privacy_export_includes_social_data(srv: LiveServer) -> None:
+    from server.moderation_privacy import export_user
+
+    a, b = await people(srv, "Ann", "Bo")
+    room = (await a.call("space.create", {"name": "Mine", "privacy": "private"}))["space"]["room"]
+    assert (await a.call("space.allow", {"room": room, "user_id": b.id, "allowed": True}))["ok"]
+    assert (await b.call("friend.request", {"user_id": a.id}))["ok"]
+    assert (await b.call("presence.set", {"status": "busy"}))["ok"]
+    doc = await export_user(srv.app.db, b.id)
+    other = doc["other"]
+    assert other["social_members"][0]["room_id"] == room
+    assert other["social_friends"][0]["friend_id"] == a.id
+    assert other["social_profiles"][0]["status"] == "busy"
+    for p in (a, b):
+        await p.c.close()
