@@ -329,6 +329,7 @@ def live(bots: int = 500, seconds: float = 20.0) -> dict[str, Any]:
         "gen_saturated": (summary.get("generator") or {}).get("saturated_because"),
         "errors": summary.get("errors_total"),
         "host": summary.get("host"),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -382,8 +383,12 @@ def _markdown(doc: dict[str, Any]) -> str:
             f"{lv['tick_without_presence_mean_ms']} ms). Bots: staleness p99 "
             f"{lv['staleness_p99_ms']} ms, coverage {lv['coverage']}, errors {lv['errors']}; "
             f"server CPU {lv['server_cpu_pct']} %, generator CPU {lv['gen_cpu_pct']} % "
-            f"(saturated: {lv['gen_saturated'] or 'no'}). One machine: the generator and other "
-            "work compete with the server, so the live means are upper bounds.",
+            f"(saturated: {lv['gen_saturated'] or 'no'}); host load average "
+            f"{lv.get('load_average_1m')} on {os.cpu_count()} cores at the end. One machine: the "
+            "generator and other work compete with the server, so the live means are upper "
+            "bounds and the bots' staleness is not evidence about the server (see "
+            "`avatar-sync.md` for that on a quiet machine); the in-process A/B above is the "
+            "measurement of presence.",
         ]
     lines += ["", "Raw figures: `expo.json`.", ""]
     return "\n".join(lines)
