@@ -6,6 +6,12 @@ The live copy of every space (settings, co-hosts, members) is kept here and writ
 ``SqlSocialStore`` before an event is acknowledged. Host mutes and kicks are moderation actions
 (``ActionDesk.act_in_space``: same table, same hash-chained audit log); active ones are loaded
 at start. Like the hall, one process serves social spaces today.
+
+With several processes (``app.cluster``), a room lives on one of them at a time, but spaces can
+be changed and people muted or kicked from any: every ``SYNC_S`` seconds each process reloads
+spaces, members and sanctions from the database (the database is the truth; a reload that
+overlapped a local change is dropped and redone next time) and applies new mutes and kicks to
+the rooms it serves.
 """
 
 from __future__ import annotations
@@ -64,6 +70,9 @@ KICK_DEFAULT_S = 10 * 60
 MUTE_DEFAULT_S = 10 * 60
 ACTION_MAX_S = 7 * 86400
 HOLD_S = 30.0
+SYNC_S = 3.0
+SPACE_PREFIX = "social:s-"
+"""Ids of user-created spaces; other ``social:*`` rooms are plazas."""
 _TEXTS = {
     "kicked": {"zh-CN": "主持人已请你离开“{name}”。", "en": "A host removed you from “{name}”."},
     "muted": {"zh-CN": "主持人已在“{name}”中将你禁言。", "en": "A host muted you in “{name}”."},
@@ -102,6 +111,8 @@ class SocialService:
         self.kicks: dict[tuple[str, str], int] = {}
         """(room, user) → until of host kicks in force (no coming back before)."""
         self.line = WaitLine(hold_s=HOLD_S)
+        self._gen = 0
+        """Bumped by every local change, so a reload that overlapped one is not applied."""
         app.registry.ctx.services["social"] = self
         rt = app.realtime
         for event, handler in self.handlers().items():
@@ -129,26 +140,58 @@ class SocialService:
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         """Load spaces and the host mutes and kicks still in force."""
-        self.spaces = {s.room_id: s for s in await self.store.load_spaces()}
+        self.spaces, self.mutes, self.kicks = await self._load()
+        log.info("social spaces loaded spaces=%d mutes=%d kicks=%d", len(self.spaces),
+                 len(self.mutes), len(self.kicks))
+
+    async def _load(self) -> tuple[dict[str, Space], dict[tuple[str, str], int],
+                                   dict[tuple[str, str], int]]:
+        spaces = {s.room_id: s for s in await self.store.load_spaces()}
         now = _now()
         async with self.app.db.session() as s:
             rows = (await s.execute(select(ModAction).where(
                 ModAction.action.in_(("space_mute", "space_kick")),
                 ModAction.revoked_at.is_(None), ModAction.until > now))).scalars().all()
+        mutes: dict[tuple[str, str], int] = {}
+        kicks: dict[tuple[str, str], int] = {}
         for r in rows:
             if r.room_id and r.target_user_id and r.until:
-                table = self.mutes if r.action == "space_mute" else self.kicks
+                table = mutes if r.action == "space_mute" else kicks
                 key = (r.room_id, r.target_user_id)
                 table[key] = max(table.get(key, 0), r.until)
-        log.info("social spaces loaded spaces=%d mutes=%d kicks=%d", len(self.spaces),
-                 len(self.mutes), len(self.kicks))
+        return spaces, mutes, kicks
+
+    async def sync_once(self) -> bool:
+        """Reload from the database (changes made by other processes); False if overlapped."""
+        gen = self._gen
+        spaces, mutes, kicks = await self._load()
+        if gen != self._gen:
+            return False
+        self.spaces = spaces
+        for key in set(mutes) | set(self.mutes):
+            if (key in mutes) != (key in self.mutes):
+                self._apply_mute(key[0], key[1], mutes.get(key))
+        self.mutes = mutes
+        new_kicks = [k for k in kicks if k not in self.kicks]
+        self.kicks = kicks
+        for room_id, user_id in new_kicks:
+            for room in self._instances(room_id):
+                for c in room.by_user(user_id):
+                    await self._remove(room_id, c, kicks[(room_id, user_id)], "")
+        return True
 
     async def run(self) -> None:
-        """Once a second: end expired mutes and kicks, pass on turns in waiting lines."""
+        """Once a second: end expired mutes and kicks, pass on turns in waiting lines; in a
+        cluster, pick up what other processes changed."""
+        last_sync = time.monotonic()
         while True:
             await asyncio.sleep(1.0)
             try:
                 self.tick(_now())
+                if getattr(self.app, "cluster", None) is not None \
+                        and time.monotonic() - last_sync >= SYNC_S:
+                    last_sync = time.monotonic()
+                    await self.sync_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -256,6 +299,10 @@ class SocialService:
         if not isinstance(room_id, str) or not room_id.startswith("social:"):
             return
         space = self.spaces.get(room_id)
+        if space is None and room_id.startswith(SPACE_PREFIX):
+            space = await self.store.load_space(room_id)  # made by another process just now
+            if space is not None:
+                self.spaces[room_id] = space
         if space is None:
             return  # a plaza, or no such room (the registry answers not_found)
         now = _now()
@@ -283,10 +330,11 @@ class SocialService:
         settings["name"] = await self._gate_text(client, settings["name"], "name")
         settings["description"] = await self._gate_text(client, settings["description"],
                                                         "description")
-        room_id = f"social:s-{secrets.token_hex(5)}"
+        room_id = f"{SPACE_PREFIX}{secrets.token_hex(5)}"
         space = await self.store.create_space(room_id, client.user.id, settings)
         self.spaces[room_id] = space
         self.app.directory.forget(room_id)
+        self._gen += 1
         log.info("space created room=%s owner=%s privacy=%s", room_id, client.user.id,
                  space.privacy)
         return self.entry(space, client)
@@ -306,6 +354,7 @@ class SocialService:
             await self.store.update_space(space.room_id, changes)
             for key, value in changes.items():
                 setattr(space, key, value)
+            self._gen += 1
             self.app.directory.forget(space.room_id)
             self._announce(space)
         return self.entry(space, client)
@@ -318,6 +367,7 @@ class SocialService:
         if locked != space.locked:
             await self.store.update_space(space.room_id, {"locked": locked})
             space.locked = locked
+            self._gen += 1
             log.info("space lock room=%s locked=%s by=%s", space.room_id, locked, client.user.id)
             self._announce(space)
         return self.entry(space, client)
@@ -332,6 +382,7 @@ class SocialService:
                     await self.app.registry.leave(c, consented=False)
         await self.store.delete_space(space.room_id)
         self.spaces.pop(space.room_id, None)
+        self._gen += 1
         self.app.directory.forget(space.room_id)
         return {"room": space.room_id, "deleted": True}
 
@@ -361,6 +412,7 @@ class SocialService:
         via = old.via if old is not None else "host"
         space.members[target.id] = await self.store.put_member(
             space.room_id, target.id, role, via, client.user.id)
+        self._gen += 1
         self._announce(space)
         return {"member": space.members[target.id].to_wire()}
 
@@ -375,11 +427,13 @@ class SocialService:
             if old is None:
                 space.members[target.id] = await self.store.put_member(
                     space.room_id, target.id, "member", "allow", client.user.id)
+                self._gen += 1
         elif old is not None:
             if old.role == "cohost" and client.user.id != space.owner_id:
                 raise CannotActOn("Only the owner can remove a co-host.")
             await self.store.remove_member(space.room_id, target.id)
             del space.members[target.id]
+            self._gen += 1
         return {"user_id": target.id, "allowed": target.id in space.members}
 
     async def members(self, client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -433,6 +487,7 @@ class SocialService:
         space = self._space(inv.room_id)
         if member is not None:
             space.members[uid] = member
+            self._gen += 1
             log.info("invite redeemed room=%s invite=%s user=%s", inv.room_id, inv.id, uid)
         return {"room": space.room_id, "space": self.entry(space, client),
                 "new_member": member is not None}
@@ -461,12 +516,14 @@ class SocialService:
         space, target, row = await self._act(client, data, "space_mute", MUTE_DEFAULT_S)
         assert row.until is not None
         self.mutes[(space.room_id, target.id)] = row.until
+        self._gen += 1
         self._apply_mute(space.room_id, target.id, row.until, note=row.note)
         return {"action": action_dict(row)}
 
     async def unmute(self, client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
         space, target, row = await self._act(client, data, "space_unmute", None)
         self.mutes.pop((space.room_id, target.id), None)
+        self._gen += 1
         self._apply_mute(space.room_id, target.id, None)
         return {"action": action_dict(row)}
 
@@ -486,15 +543,21 @@ class SocialService:
         space, target, row = await self._act(client, data, "space_kick", KICK_DEFAULT_S)
         assert row.until is not None
         self.kicks[(space.room_id, target.id)] = row.until
+        self._gen += 1
         self.line.leave(space.room_id, target.id)
         for room in self._instances(space.room_id):
             for c in room.by_user(target.id):
-                self.app.realtime.outbox.emit(c.sid, "space.kicked", {
-                    "room": space.room_id, "until": row.until, "note": row.note,
-                    "message": _text("kicked", c.lang, name=space.name)})
-                async with c.lock:
-                    await self.app.registry.leave(c, consented=False)
+                await self._remove(space.room_id, c, row.until, row.note)
         return {"action": action_dict(row)}
+
+    async def _remove(self, room_id: str, c: Client, until: int, note: str) -> None:
+        """Take a kicked person out of the room, telling them why."""
+        space = self.spaces.get(room_id)
+        self.app.realtime.outbox.emit(c.sid, "space.kicked", {
+            "room": room_id, "until": until, "note": note,
+            "message": _text("kicked", c.lang, name=space.name if space else room_id)})
+        async with c.lock:
+            await self.app.registry.leave(c, consented=False)
 
     # -- the waiting line -------------------------------------------------------------------
     async def wait(self, client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -581,6 +644,11 @@ class SocialService:
         data = require_mapping(p) if p is not None else {}
         room_id = self._room_arg(c, data)
         space = self.spaces.get(room_id)
+        if space is None and room_id.startswith(SPACE_PREFIX):
+            space = await self.store.load_space(room_id)
+            if space is None:
+                raise SpaceNotFound()
+            self.spaces[room_id] = space
         if space is None:
             opts = await self.app.directory.get(room_id)
             if opts is None or opts.kind != "social":

@@ -77,6 +77,15 @@ class SqlSocialStore:
             by_room.setdefault(m.room_id, []).append(m)
         return [_space(r, by_room.get(r.room_id, ())) for r in rows]
 
+    async def load_space(self, room_id: str) -> Space | None:
+        async with self.db.session() as s:
+            row = await s.get(SocialSpaceRow, room_id)
+            if row is None:
+                return None
+            members = (await s.execute(select(SocialMemberRow).where(
+                SocialMemberRow.room_id == room_id))).scalars().all()
+        return _space(row, members)
+
     async def create_space(self, room_id: str, owner_id: str, settings: dict[str, Any]) -> Space:
         """The room record and the space, in one transaction (at most a few per owner)."""
         now = _now()

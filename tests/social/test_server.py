@@ -437,3 +437,38 @@ async def test_privacy_export_includes_social_data(srv: LiveServer) -> None:
     assert other["social_profiles"][0]["status"] == "busy"
     for p in (a, b):
         await p.c.close()
+
+
+async def test_a_second_process_picks_up_spaces_and_sanctions(tmp_path: Path) -> None:
+    """Two servers on one database (as in a cluster): what one changes, the other applies."""
+    one = await start_server(tmp_path)
+    two = await start_server(tmp_path)
+    try:
+        owner = await person(one, "Owner")
+        room = (await owner.call("space.create", {"name": "Shared", "privacy": "private"}))[
+            "space"]["room"]
+        visitor = Person(await connect(two.url, owner.token), owner.id, owner.token)
+        guest_user = await two.app.accounts.register(f"g_{uuid.uuid4().hex[:6]}",
+                                                     "correct-horse-9", "Guest")
+        guest = Person(await connect(two.url, two.app.signer.issue(guest_user.id, 0)),
+                       guest_user.id, "")
+        refused(await guest.join(room), "forbidden", "space_private")  # unknown there: loaded
+        assert await two.app.social.sync_once()
+        refused(await guest.join(room), "forbidden", "space_private")
+        assert (await owner.call("space.allow", {"room": room, "user_id": guest.id,
+                                                 "allowed": True}))["ok"]
+        assert await two.app.social.sync_once()
+        assert (await guest.join(room))["ok"]
+        assert (await owner.call("space.mute", {"room": room, "user_id": guest.id}))["ok"]
+        assert await two.app.social.sync_once()
+        assert two.app.social.space_muted(room, guest.id)
+        refused(await guest.call("chat", {"channel": "room", "text": "hi"}), "muted")
+        assert (await owner.call("space.kick", {"room": room, "user_id": guest.id}))["ok"]
+        assert await two.app.social.sync_once()
+        await guest.c.wait("space.kicked")
+        refused(await guest.join(room), "forbidden", "space_kicked")
+        for p in (owner, visitor, guest):
+            await p.c.close()
+    finally:
+        await two.close()
+        await one.close()
