@@ -61,7 +61,8 @@ bench: setup
 	$(PY) -m loadtest.bench_world --out bench/results/world-step.json
 	$(PY) -m loadtest.bench_avatar_sync
 	$(PY) -m loadtest.bench_webrtc
-	$(PY) -m loadtest.bench_stage --steps 1,2,4,6,8,12 --duration 8  # stage: viewers per live talk
+	$(PY) -m loadtest.bench_stage --steps 1,2,3,4,6 --duration 8  # stage: video viewers per talk
+	$(PY) -m loadtest.bench_stage --kind audio --steps 2,5,10,20 --duration 8  # stage: audio only
 	$(PY) -m loadtest.bench_expo --live  # expo: booth-presence cost per tick, 500 visitors, 60 booths
 
 screenshots: setup browser-deps

@@ -39,13 +39,14 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 class StageConfig:
     """Caps and rules of the stage's media relay (see bench/results/stage.md for the caps)."""
 
-    max_video_viewers: int = 8
-    """METAHALL_STAGE_MAX_VIDEO_VIEWERS: viewers of one live talk who get the relayed video
-    (each costs the server one video encode); beyond it they get audio (+ slides) or the
-    talk's embed URL."""
-    max_audio_viewers: int = 60
+    max_video_viewers: int = 2
+    """METAHALL_STAGE_MAX_VIDEO_VIEWERS: viewers of one live talk who get the relayed video.
+    Each costs about a quarter of a core (a VP8 encode of 640×360 at 30 fps plus Opus); the
+    speaker's stream about 13 %. Beyond it viewers get audio (+ slides) or the embed URL."""
+    max_audio_viewers: int = 4
     """METAHALL_STAGE_MAX_AUDIO_VIEWERS: viewers of one talk who get the relayed audio only
-    (slides mode, and live talks beyond the video cap)."""
+    (slides mode, and live talks beyond the video cap); about 8 % of a core each. With the
+    defaults a full talk stays under one core: 13 + 2 × 25 + 4 × 8 ≈ 95 %."""
     lead_s: int = 300
     """METAHALL_STAGE_LEAD_S: a speaker may go live this long before the talk starts."""
     require_area: bool = True
@@ -60,8 +61,8 @@ class StageConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> StageConfig:
         e = os.environ if env is None else env
         return cls(
-            max_video_viewers=_int(e, "METAHALL_STAGE_MAX_VIDEO_VIEWERS", 8, 0, 10_000),
-            max_audio_viewers=_int(e, "METAHALL_STAGE_MAX_AUDIO_VIEWERS", 60, 0, 100_000),
+            max_video_viewers=_int(e, "METAHALL_STAGE_MAX_VIDEO_VIEWERS", 2, 0, 10_000),
+            max_audio_viewers=_int(e, "METAHALL_STAGE_MAX_AUDIO_VIEWERS", 4, 0, 100_000),
             lead_s=_int(e, "METAHALL_STAGE_LEAD_S", 300, 0, 86_400),
             require_area=_bool(e, "METAHALL_STAGE_REQUIRE_AREA", True),
         )
