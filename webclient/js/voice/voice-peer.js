@@ -51,6 +51,7 @@ export class VoicePeer {
     this.closed = false;
     this.attempts = 0;
     this.sid = null;
+    this._watchdog = 0;
     this.stats = { bytesReceived: 0, packetsReceived: 0, bytesSent: 0, packetsSent: 0 };
     this.lastError = null;
   }
@@ -70,7 +71,8 @@ export class VoicePeer {
       await gathered(pc, this.gatherTimeoutMs);
       if (pc !== this.pc) return;
       await this.signal({ type: "offer", sdp: pc.localDescription.sdp, sid: this.sid });
-      setTimeout(() => {
+      clearTimeout(this._watchdog);
+      this._watchdog = setTimeout(() => {
         if (pc === this.pc && !this.closed && pc.connectionState !== "connected" && this.attempts < 3) this.start();
       }, CONNECT_TIMEOUT_MS);
     } catch (err) {
@@ -130,6 +132,7 @@ export class VoicePeer {
 
   close() {
     this.closed = true;
+    clearTimeout(this._watchdog);
     this._closePc();
     this.onState("closed");
   }
