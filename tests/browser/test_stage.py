@@ -118,7 +118,7 @@ def test_speaker_goes_live_and_a_visitor_at_the_stage_watches(
     viewer.locator(".stage-view-text", has_text="Stand in front of the stage").wait_for()
     viewer.click(".stage-walk")
     viewer.wait_for_function("() => window.metahall.state.self && window.metahall.state.self.z < -21",
-                             timeout=45_000)
+                             timeout=90_000)
     viewer.click(".stage-watch")
     viewer.wait_for_function(
         "() => { const v = document.querySelector('.stage-video');"
