@@ -244,5 +244,7 @@ async def test_a_real_server_behind_the_front_over_polling_and_websocket(
         with pytest.raises(socketio.exceptions.ConnectionError):
             await sio.connect(front.url, auth={"token": token}, transports=["websocket"],
                               headers={"Origin": "http://evil.example"}, wait_timeout=5)
+        if sio.eio.http is not None:  # python-engineio keeps its session after a refused connect
+            await sio.eio.http.close()
     finally:
         await live.close()
