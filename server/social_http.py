@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from rooms.client import Client
+from rooms.social.errors import SpaceNotFound
 from server.http_api import APP_KEY, current_user, json_body
 from server.social_service import SocialService, http_client
 
@@ -57,7 +58,6 @@ async def get_space(request: web.Request) -> web.Response:
     if caller is None:
         space = svc._space(request.match_info["room_id"])
         if space.privacy != "public":
-            from rooms.social.errors import SpaceNotFound
             raise SpaceNotFound()
         return web.json_response({"space": svc.entry(space, None)})
     return web.json_response(await svc.ev_get(caller, _room(request)))

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
-from rooms.base import Room
+from rooms.base import Room, RoomOptions
 from rooms.client import Client
 from rooms.errors import BadRequest, Muted, NotFound
 from rooms.payloads import ROOM_ID_RE, clean_text, get_int, get_str, require_mapping
@@ -71,6 +71,7 @@ MUTE_DEFAULT_S = 10 * 60
 ACTION_MAX_S = 7 * 86400
 HOLD_S = 30.0
 SYNC_S = 3.0
+PLAZAS_TTL_S = 10.0
 SPACE_PREFIX = "social:s-"
 """Ids of user-created spaces; other ``social:*`` rooms are plazas."""
 _TEXTS = {
@@ -112,6 +113,8 @@ class SocialService:
         """(room, user) → until of host kicks in force (no coming back before)."""
         self.line = WaitLine(hold_s=HOLD_S)
         self._gen = 0
+        self._plazas: list[RoomOptions] = []
+        self._plazas_at = -PLAZAS_TTL_S
         """Bumped by every local change, so a reload that overlapped one is not applied."""
         app.registry.ctx.services["social"] = self
         rt = app.realtime
@@ -282,8 +285,13 @@ class SocialService:
         """Public spaces and plazas (and private spaces the viewer belongs to), busiest first."""
         out = [self.entry(s, viewer) for s in self.spaces.values() if self._visible(s, viewer)]
         reg = self.app.registry
-        for opts in await self.app.directory.list():
-            if opts.kind == "social" and opts.room_id not in self.spaces and opts.public:
+        now = time.monotonic()
+        if now - self._plazas_at > PLAZAS_TTL_S:  # the room table changes rarely: no query per poll
+            self._plazas = [o for o in await self.app.directory.list()
+                            if o.kind == "social" and o.public and not o.room_id.startswith(SPACE_PREFIX)]
+            self._plazas_at = now
+        for opts in self._plazas:
+            if opts.room_id not in self.spaces:
                 out.append({"room": opts.room_id, "name": opts.name, "description": "",
                             "capacity": opts.capacity, "privacy": "public", "public": True,
                             "overflow": "instance", "locked": False, "owner_id": None,
