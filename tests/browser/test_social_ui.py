@@ -103,6 +103,12 @@ def test_private_space_invite_link_host_tools_and_emotes(web_server: ServerProce
     third.locator("#refusal").wait_for()
     assert third.text_content("#refusal-text") == "This invite link has already been used."
 
+    # The owner sees how the guest came in (the allow list of the private space).
+    owner.click("#dock-tab-space")
+    owner.click("#dock-tab-space")  # reopened: the lists are loaded again
+    owner.locator(".space-allowed", has_text="came with an invite link").wait_for()
+    assert "Bao" in (owner.text_content(".space-allow-list") or "")
+
     # Emotes: the guest waves; the owner's chat says so, and the guest's tag shows it.
     guest.click("#dock-tab-space")
     guest.click(".space-emote[data-emote='wave']")

@@ -288,6 +288,54 @@ export const spacePanel = {
         return li;
       }));
     };
+    // The allow list (private spaces): who may come in without an invite link.
+    const allowTitle = el("h4", "space-allow-title");
+    allowTitle.dataset.i18n = "space.allow_title";
+    const allowList = el("ul", "item-list space-allow-list");
+    const allowRow = el("div", "social-row");
+    const allowSel = el("select", "space-allow-friend");
+    allowSel.dataset.i18nAriaLabel = "space.allow_friend";
+    const allowBtn = button("", "btn small space-allow");
+    allowBtn.dataset.i18n = "space.allow";
+    allowRow.append(allowSel, allowBtn);
+    allowBtn.addEventListener("click", async () => {
+      if (!allowSel.value) return;
+      const ack = await transport.request("space.allow", { room: ctx.room.id, user_id: allowSel.value, allowed: true });
+      if (!ack.ok) toastError(ctx, ack);
+      loadAllowed();
+    });
+    const loadAllowed = async () => {
+      const [mem, fr] = await Promise.all([
+        transport.request("space.members", { room: ctx.room.id }),
+        transport.request("friend.list", {}),
+      ]);
+      if (!mem.ok) return;
+      const members = mem.members ?? [];
+      const ids = new Set(members.map((m) => m.user_id));
+      allowList.replaceChildren(...(members.length ? members.map((m) => {
+        const li = el("li", "item space-allowed");
+        li.dataset.userId = m.user_id;
+        const text = el("div", "item-text");
+        text.append(el("span", "item-name", m.display_name), el("span", "item-meta", t(`space.via_${m.via}`)));
+        li.append(text);
+        if (m.role !== "cohost") {
+          const rm = button(t("space.allow_remove"), "btn small subtle");
+          rm.addEventListener("click", async () => {
+            const a = await transport.request("space.allow", { room: ctx.room.id, user_id: m.user_id, allowed: false });
+            if (!a.ok) toastError(ctx, a);
+            loadAllowed();
+          });
+          li.append(rm);
+        }
+        return li;
+      }) : [el("li", "item-meta", t("space.allow_none"))]));
+      const friends = (fr.ok ? fr.friends ?? [] : []).filter((f) => f.state === "accepted" && !ids.has(f.user_id) && f.user_id !== space?.owner_id);
+      allowSel.replaceChildren(...friends.map((f) => { const o = el("option", null, f.display_name); o.value = f.user_id; return o; }));
+      allowRow.hidden = friends.length === 0;
+    };
+    const allowBox = el("div", "space-allow-box");
+    allowBox.append(allowTitle, allowList, allowRow);
+
     const deleteBtn = button("", "btn small subtle space-delete");
     deleteBtn.dataset.i18n = "space.delete";
     deleteBtn.addEventListener("click", async () => {
@@ -295,7 +343,7 @@ export const spacePanel = {
       const ack = await transport.request("space.delete", { room: ctx.room.id });
       if (!ack.ok) toastError(ctx, ack);
     });
-    hostBox.append(hostTitle, lockBtn, inviteRow, linkBox, invList, deleteBtn);
+    hostBox.append(hostTitle, lockBtn, inviteRow, linkBox, invList, allowBox, deleteBtn);
 
     const renderHead = () => {
       if (!space) return;
@@ -312,7 +360,7 @@ export const spacePanel = {
       const show = Boolean(me.host && space && !space.plaza);
       if (hostBox.hidden === show) {
         hostBox.hidden = !show;
-        if (show) loadInvites();
+        if (show) { loadInvites(); loadAllowed(); }
       }
       lockBtn.textContent = t(space?.locked ? "space.unlock" : "space.lock");
       lockBtn.setAttribute("aria-pressed", String(Boolean(space?.locked)));
@@ -337,7 +385,7 @@ export const spacePanel = {
     };
     const relabel = () => {
       i18n.apply(container); renderHead(); renderHost(); renderTables(true); renderPeople(true);
-      if (!hostBox.hidden) loadInvites();
+      if (!hostBox.hidden) { loadInvites(); loadAllowed(); }
     };
     document.addEventListener("metahall:social", onSocial);
     document.addEventListener("metahall:lang-changed", relabel);
@@ -348,6 +396,7 @@ export const spacePanel = {
         loadSpace();
         loadPeople();
         renderTables();
+        if (!hostBox.hidden) { loadInvites(); loadAllowed(); }
         clearInterval(timer);
         timer = setInterval(loadPeople, PEOPLE_MS);
       },
