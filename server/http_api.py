@@ -38,7 +38,18 @@ async def json_body(request: web.Request) -> dict[str, Any]:
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The caller's address for per-address limits. Behind a proxy we trust
+    (``METAHALL_TRUSTED_PROXIES``), the nearest address in X-Forwarded-For that is not one of
+    them; a client cannot forge its way past a proxy that appends to the header."""
+    remote = request.remote or "unknown"
+    trusted = request.app[APP_KEY].settings.trusted_proxies
+    if remote not in trusted:
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return remote
 
 
 async def current_user(request: web.Request, required: bool = True) -> UserInfo | None:

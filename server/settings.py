@@ -86,6 +86,8 @@ class Settings:
     """STUN/TURN URLs for WebRTC (none by default: host candidates on loopback/LAN)."""
     webclient_dir: Path = Path(__file__).resolve().parent.parent / "webclient"
     use_uvloop: bool = True
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses of reverse proxies (the front, nginx) whose X-Forwarded-For is believed."""
     direct_writes: bool = True
     """Snaps written straight to the WebSocket transport (off: through Engine.IO's writer task)."""
     upload_max_mb: int = 20
@@ -128,6 +130,7 @@ class Settings:
             ice_servers=_list(e, "METAHALL_ICE_SERVERS"),
             use_uvloop=_bool(e, "METAHALL_UVLOOP", True),
             direct_writes=_bool(e, "METAHALL_DIRECT_WRITES", True),
+            trusted_proxies=_list(e, "METAHALL_TRUSTED_PROXIES"),
             upload_max_mb=_int(e, "METAHALL_UPLOAD_MAX_MB", 20, 1, 500),  # expo uploads
         )
 
