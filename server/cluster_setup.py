@@ -60,6 +60,23 @@ def _wire(app: App, cluster: Cluster) -> None:
     cluster.on_lease_lost = lease_lost
     cluster.on("mod.sync", mod_sync)
     attach_hall(app, cluster)
+    _attach_expo(app, cluster)
+
+
+def _attach_expo(app: App, cluster: Cluster) -> None:
+    """Booth edits arrive over HTTP at any process; the one running the hall must show them."""
+    expo = app.expo
+
+    def publish(booth_id: str | None) -> None:
+        app.spawn(cluster.publish("expo", booth_id=booth_id), "expo-sync")
+
+    async def receive(msg: dict[str, Any]) -> None:
+        if msg.get("from") != cluster.me.id:
+            booth_id = msg.get("booth_id")
+            await expo.reload(booth_id if isinstance(booth_id, str) else None)
+
+    expo.sync = publish
+    cluster.on("expo", receive)
 
 
 def cluster_context(app: App) -> Callable[[web.Application], AsyncIterator[None]]:

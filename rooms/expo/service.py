@@ -105,6 +105,9 @@ class ExpoService:
         """Called with room ids whose listing changed (the server's directory cache)."""
         self.observe_presence = observe_presence
         """Called with (seconds, avatars) after each presence sample of a room (metrics)."""
+        self.sync: Callable[[str | None], None] | None = None
+        """Cluster: told after every committed change (the booth id, or None for expo-level
+        changes) so the other processes reload; see server/cluster_setup.py."""
         self.expos: dict[str, Expo] = {}
         self.booths: dict[str, Booth] = {}
         self.by_slot: dict[tuple[str, str], str] = {}
@@ -131,6 +134,31 @@ class ExpoService:
         return _ms(self.clock)
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def _changed(self, booth_id: str | None = None) -> None:
+        if self.sync is not None:
+            self.sync(booth_id)
+
+    async def reload(self, booth_id: str | None = None) -> None:
+        """Take the stored expos, booths and exhibitors (another process changed them); the
+        changed booth's profile goes to this process's visitors and staff."""
+        loaded = await self.store.load()
+        self.expos.clear()
+        self.booths.clear()
+        self.by_slot.clear()
+        self.staff_of.clear()
+        self.staff_names.clear()
+        for expo in loaded.expos:
+            self._add_expo(expo)
+        for booth in loaded.booths:
+            self._add_booth(booth)
+        for user_id, (bid, name) in loaded.exhibitors.items():
+            self.staff_of[user_id] = bid
+            self.staff_names[user_id] = name
+        if self.on_rooms_changed is not None:
+            self.on_rooms_changed(list(self.plans))
+        if booth_id is not None and booth_id in self.booths:
+            self._booth_changed(self.booths[booth_id])
+
     async def start(self, seed_demo: bool = False) -> bool:
         """Load everything; with ``seed_demo`` create the demo expo on first start. Returns
         True when the demo was created now (the server then adds its pictures)."""
@@ -311,6 +339,7 @@ class ExpoService:
         expo = Expo(expo_id, name, starts_at, ends_at, False, tuple(halls), user.id, now, now)
         await self.store.create_expo(expo)
         self._add_expo(expo)
+        self._changed()
         log.info("expo created id=%s by=%s halls=%d", expo_id, user.id, len(halls))
         return expo.to_wire()
 
@@ -339,6 +368,7 @@ class ExpoService:
         updated = replace(expo, name=name, starts_at=starts, ends_at=ends, updated_at=self.now())
         await self.store.update_expo(updated)
         self.expos[expo_id] = updated
+        self._changed()
         return updated.to_wire()
 
     async def publish(self, user: UserLike, expo_id: str, published: bool) -> dict[str, Any]:
@@ -346,6 +376,7 @@ class ExpoService:
         expo = replace(self.expo(expo_id), published=published, updated_at=self.now())
         await self.store.set_published(expo)
         self.expos[expo_id] = expo
+        self._changed()
         if self.on_rooms_changed is not None:
             self.on_rooms_changed([h.room_id for h in expo.halls])
         log.info("expo %s id=%s by=%s", "published" if published else "unpublished", expo_id,
@@ -383,6 +414,7 @@ class ExpoService:
             await self.store.add_exhibitor(exhibitor.id, booth.id, expo.id, user.id, now)
         self.staff_of[exhibitor.id] = booth.id
         self.staff_names[exhibitor.id] = exhibitor.display_name
+        self._changed(booth.id)
         log.info("exhibitor assigned user=%s booth=%s slot=%s by=%s", exhibitor.id, booth.id,
                  slot, user.id)
         return booth
@@ -391,6 +423,7 @@ class ExpoService:
         self.require_admin(user)
         gone = await self.store.remove_exhibitor(exhibitor_id)
         self.staff_of.pop(exhibitor_id, None)
+        self._changed()
         return gone
 
     def exhibitors(self, user: UserLike, expo_id: str) -> list[dict[str, Any]]:
@@ -427,6 +460,7 @@ class ExpoService:
         booth.version += 1
         await self.store.save_profile(booth)
         self._booth_changed(booth)
+        self._changed(booth.id)
         log.info("booth profile saved booth=%s by=%s version=%d", booth_id, user.id, booth.version)
         return self.booth_wire(user, booth_id)
 
@@ -483,6 +517,7 @@ class ExpoService:
         booth = self.check_upload(user, booth_id)
         await self.store.add_file(ref, path, thumb)
         booth.files[ref.id] = ref
+        self._changed(booth.id)
         log.info("booth file stored booth=%s file=%s kind=%s size=%d by=%s", booth_id, ref.id,
                  ref.kind, ref.size, user.id)
         return ref
@@ -507,6 +542,7 @@ class ExpoService:
             await self.store.save_profile(booth)
         paths = await self.store.delete_file(file_id, self.now())
         del booth.files[file_id]
+        self._changed(booth.id)
         if used:
             self._booth_changed(booth)
         if paths is None:

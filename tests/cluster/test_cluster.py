@@ -186,3 +186,31 @@ async def test_metrics_show_placement_and_redis(tmp_path: Path) -> None:
         assert "metahall_redis_seconds_bucket" in text
         assert "metahall_cluster_nodes 2.0" in text
         await c.sio.disconnect()
+
+
+async def test_a_booth_edited_on_one_process_shows_in_the_hall_on_the_other(tmp_path: Path) -> None:
+    async with fresh_database() as db, cluster(tmp_path, db) as cut:
+        admin = await make_user(cut[0], "organiser", "admin")
+        tv, _ = await guest(cut[0].url, "Visitor")
+        visitor, ack, owner_url = await join_following(cut[0].url, tv, "expo:demo")
+        assert ack["ok"] is True
+        other = next(n for n in cut.nodes if n.url != owner_url)
+        headers = {"Authorization": f"Bearer {admin}"}
+        async with aiohttp.ClientSession(headers=headers) as http:
+            async with http.get(f"{other.url}/api/expos/demo/booths") as r:
+                assert r.status == 200, await r.text()
+                body = await r.json()
+            booths = body["booths"] if isinstance(body, dict) else body
+            booth = booths[0]
+            profile = {"name": {"zh-CN": "集群展位", "en": "Cluster booth"},
+                       "description": {"zh-CN": "跨进程", "en": "across processes"}}
+            async with http.put(f"{other.url}/api/expo/booths/{booth['id']}", json=profile) as r:
+                assert r.status == 200, await r.text()
+        got = await visitor.wait("expo.booth", lambda m: m["booth"]["id"] == booth["id"]
+                                 and m["booth"]["name"]["en"] == "Cluster booth", timeout=10)
+        assert got["booth"]["name"]["zh-CN"] == "集群展位"
+        async with aiohttp.ClientSession(headers=headers) as http, \
+                http.get(f"{owner_url}/api/expo/booths/{booth['id']}") as r:
+            seen = await r.json()
+        assert (seen.get("booth", seen))["name"]["en"] == "Cluster booth"
+        await visitor.sio.disconnect()
