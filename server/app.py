@@ -170,12 +170,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
         await app_state.db.close()
 
     async def realtime(_: web.Application) -> AsyncIterator[None]:
-        # Start-up leaves ~150k long-lived objects (modules, SQLAlchemy, numpy); a full GC pass
-        # over them costs ~75 ms, which showed up as tick stalls under load. Freeze them out of
-        # the collector and collect young objects less often.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(10_000, 20, 20)
         app_state.spawn(app_state.ticker.run(), "ticker")
         app_state.spawn(app_state._janitor(), "janitor")
         log.info("serving rooms tick_hz=%d", settings.tick_hz)
@@ -191,6 +185,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
     async def startup_done(_: web.Application) -> None:
         # on_startup runs after every cleanup context's start-up part: all seeding is done.
         await app_state.db.startup_unlock(startup_lock[0])
+        # Start-up leaves a few hundred thousand long-lived objects (modules, SQLAlchemy, numpy,
+        # every feature's state); full GC passes over them showed up as tick stalls and CPU
+        # under load. Freeze them out of the collector -- after *every* feature has started,
+        # not just the rooms -- and collect young objects less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(10_000, 20, 20)
 
     web_app.on_startup.append(startup_done)
     web_app.cleanup_ctx.append(realtime)

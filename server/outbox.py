@@ -90,7 +90,7 @@ def encode_snap_packet(snap: bytes) -> bytes:
 
 
 class SocketOutbox:
-    def __init__(self, sio: socketio.AsyncServer, metrics: Metrics, *, direct: bool = True) -> None:
+    def __init__(self, sio: socketio.AsyncServer, metrics: Metrics, *, direct: bool = False) -> None:
         self.sio = sio
         self.metrics = metrics
         self.eio_sids: dict[str, str] = {}
