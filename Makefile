@@ -31,11 +31,12 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 $(WEB)/vendor/socketio.js: $(WEB)/vendor-entry.js $(WEB)/node_modules/.installed
 	cd $(WEB) && npm run --silent vendor
 
-# Debian's Chromium (and CJK fonts so Chinese renders) for the browser tests.
+# Debian's Chromium (and CJK fonts so Chinese renders) for the browser tests; nginx to test the
+# reverse-proxy configuration docs/deployment.md gives.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "CJK"; then \
-		echo "installing chromium and fonts-noto-cjk with apt-get"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "CJK" || [ ! -x /usr/sbin/nginx ]; then \
+		echo "installing chromium, fonts-noto-cjk and nginx with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk nginx >/dev/null; \
 	fi
 
 # Every suite that runs a live server runs a second time on PostgreSQL (one database per server,
@@ -64,6 +65,7 @@ bench: setup
 	$(PY) -m loadtest.bench_stage --steps 1,2,3,4,6 --duration 8  # stage: video viewers per talk
 	$(PY) -m loadtest.bench_stage --kind audio --steps 2,5,10,20 --duration 8  # stage: audio only
 	$(PY) -m loadtest.bench_expo --live  # expo: booth-presence cost per tick, 500 visitors, 60 booths
+	$(PY) -m loadtest.bench_cluster  # cluster: avatars on 1 vs 2 processes, cross-process chat (PostgreSQL + Redis)
 
 screenshots: setup browser-deps
 	$(PY) -m tests.browser.screenshots --out bench/results/screenshots
