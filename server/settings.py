@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ class SettingsError(ValueError):
     """An environment variable holds a value that cannot be used."""
 
 
-def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
+def env_int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -27,7 +28,7 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -101,13 +102,13 @@ class Settings:
         e = dict(os.environ if env is None else env)
         data_dir = Path(e.get("METAHALL_DATA_DIR", "var"))
         capacity = {
-            "hall": _int(e, "METAHALL_CAPACITY_HALL", 2000, 1, 100_000),
-            "expo": _int(e, "METAHALL_CAPACITY_EXPO", 2000, 1, 100_000),
-            "social": _int(e, "METAHALL_CAPACITY_SOCIAL", 500, 1, 100_000),
+            "hall": env_int(e, "METAHALL_CAPACITY_HALL", 2000, 1, 100_000),
+            "expo": env_int(e, "METAHALL_CAPACITY_EXPO", 2000, 1, 100_000),
+            "social": env_int(e, "METAHALL_CAPACITY_SOCIAL", 500, 1, 100_000),
         }
         return cls(
             host=e.get("METAHALL_HOST", "127.0.0.1"),
-            port=_int(e, "METAHALL_PORT", 8080, 0, 65535),
+            port=env_int(e, "METAHALL_PORT", 8080, 0, 65535),
             data_dir=data_dir,
             database_url=e.get("METAHALL_DATABASE_URL", ""),
             redis_url=e.get("METAHALL_REDIS_URL", ""),
@@ -115,25 +116,25 @@ class Settings:
             node_id=e.get("METAHALL_NODE_ID", ""),
             public_url=e.get("METAHALL_PUBLIC_URL", "").rstrip("/"),
             public_socket_path=e.get("METAHALL_PUBLIC_SOCKET_PATH", "/socket.io/"),
-            lease_ttl_s=_int(e, "METAHALL_LEASE_TTL_S", 6, 2, 600),
+            lease_ttl_s=env_int(e, "METAHALL_LEASE_TTL_S", 6, 2, 600),
             secret=e.get("METAHALL_SECRET", ""),
-            token_ttl_s=_int(e, "METAHALL_TOKEN_TTL_S", 7 * 24 * 3600, 60, 365 * 24 * 3600),
-            tick_hz=_int(e, "METAHALL_TICK_HZ", 10, 1, 60),
+            token_ttl_s=env_int(e, "METAHALL_TOKEN_TTL_S", 7 * 24 * 3600, 60, 365 * 24 * 3600),
+            tick_hz=env_int(e, "METAHALL_TICK_HZ", 10, 1, 60),
             capacity=capacity,
-            empty_room_grace_s=_int(e, "METAHALL_EMPTY_ROOM_GRACE_S", 30, 0, 86400),
+            empty_room_grace_s=env_int(e, "METAHALL_EMPTY_ROOM_GRACE_S", 30, 0, 86400),
             allowed_origins=_list(e, "METAHALL_ALLOWED_ORIGINS"),
-            seed_demo=_bool(e, "METAHALL_SEED_DEMO", True),
-            login_attempts_per_minute=_int(e, "METAHALL_LOGIN_ATTEMPTS_PER_MINUTE", 10, 1, 10_000),
-            guest_logins_per_minute=_int(e, "METAHALL_GUEST_LOGINS_PER_MINUTE", 600, 1, 1_000_000),
+            seed_demo=env_bool(e, "METAHALL_SEED_DEMO", True),
+            login_attempts_per_minute=env_int(e, "METAHALL_LOGIN_ATTEMPTS_PER_MINUTE", 10, 1, 10_000),
+            guest_logins_per_minute=env_int(e, "METAHALL_GUEST_LOGINS_PER_MINUTE", 600, 1, 1_000_000),
             moderation_plugins=_list(e, "METAHALL_MODERATION_PLUGINS"),
             moderation_terms=e.get("METAHALL_MODERATION_TERMS", ""),
             log_level=e.get("METAHALL_LOG_LEVEL", "INFO").upper(),
-            rtc_max_peers=_int(e, "METAHALL_RTC_MAX_PEERS", 200, 0, 100_000),
+            rtc_max_peers=env_int(e, "METAHALL_RTC_MAX_PEERS", 200, 0, 100_000),
             ice_servers=_list(e, "METAHALL_ICE_SERVERS"),
-            use_uvloop=_bool(e, "METAHALL_UVLOOP", True),
-            direct_writes=_bool(e, "METAHALL_DIRECT_WRITES", False),
+            use_uvloop=env_bool(e, "METAHALL_UVLOOP", True),
+            direct_writes=env_bool(e, "METAHALL_DIRECT_WRITES", False),
             trusted_proxies=_list(e, "METAHALL_TRUSTED_PROXIES"),
-            upload_max_mb=_int(e, "METAHALL_UPLOAD_MAX_MB", 20, 1, 500),  # expo uploads
+            upload_max_mb=env_int(e, "METAHALL_UPLOAD_MAX_MB", 20, 1, 500),  # expo uploads
         )
 
     @property

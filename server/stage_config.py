@@ -6,33 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from server.settings import SettingsError
+from server.settings import env_bool, env_int
 
 __all__ = ["StageConfig"]
-
-
-def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").lower()
-    if raw == "":
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +37,8 @@ class StageConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> StageConfig:
         e = os.environ if env is None else env
         return cls(
-            max_video_viewers=_int(e, "METAHALL_STAGE_MAX_VIDEO_VIEWERS", 2, 0, 10_000),
-            max_audio_viewers=_int(e, "METAHALL_STAGE_MAX_AUDIO_VIEWERS", 4, 0, 100_000),
-            lead_s=_int(e, "METAHALL_STAGE_LEAD_S", 300, 0, 86_400),
-            require_area=_bool(e, "METAHALL_STAGE_REQUIRE_AREA", True),
+            max_video_viewers=env_int(e, "METAHALL_STAGE_MAX_VIDEO_VIEWERS", 2, 0, 10_000),
+            max_audio_viewers=env_int(e, "METAHALL_STAGE_MAX_AUDIO_VIEWERS", 4, 0, 100_000),
+            lead_s=env_int(e, "METAHALL_STAGE_LEAD_S", 300, 0, 86_400),
+            require_area=env_bool(e, "METAHALL_STAGE_REQUIRE_AREA", True),
         )

@@ -152,6 +152,18 @@ async def connect(url: str, token: str | None, *, socketio_path: str = "socket.i
     return rec
 
 
+REDIS_URL = os.environ.get("METAHALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
 def requires_service(name: str, available: bool) -> Any:
     """Skip outside CI when a service is missing; in CI a missing service is a failure."""
     import pytest

@@ -16,18 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.helpers import free_port
-
-REDIS_URL = os.environ.get("METAHALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def redis_available() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
-    except (redis.RedisError, OSError):
-        return False
+from tests.helpers import REDIS_URL, free_port, redis_available  # noqa: F401 (re-exported)
 
 
 @dataclass
