@@ -307,6 +307,7 @@ class Cluster:
         # A new room is rare and decides where its people go: choose from fresh heartbeats.
         fresh = await self._timed("nodes", read_nodes(self.r, self.prefix))
         self.nodes = {n.id: n for n in fresh} | {self.me.id: self.me}
+        self.metrics.nodes.set(len(self.nodes))
         chosen = self._choose()
         got = await self._timed("place", self._take_over(
             keys=[key], args=[owner_id or "", chosen.id, self.lease_ms]))

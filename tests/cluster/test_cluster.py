@@ -180,8 +180,14 @@ async def test_metrics_show_placement_and_redis(tmp_path: Path) -> None:
     async with fresh_database() as db, cluster(tmp_path, db) as cut:
         token, _ = await guest(cut[0].url, "M")
         c, _, _ = await join_following(cut[0].url, token, "social:plaza")  # placed by node 1
-        async with aiohttp.ClientSession() as http, http.get(f"{cut[0].url}/metrics") as r:
-            text = await r.text()
+        text = ""
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):  # the node gauge follows the heartbeat (once a second)
+                async with http.get(f"{cut[0].url}/metrics") as r:
+                    text = await r.text()
+                if "metahall_cluster_nodes 2.0" in text:
+                    break
+                await asyncio.sleep(0.2)
         assert 'metahall_placements_total{outcome="new"}' in text
         assert "metahall_redis_seconds_bucket" in text
         assert "metahall_cluster_nodes 2.0" in text
