@@ -43,16 +43,32 @@ PG_DATABASES: set[str] = set()
 """Databases made by :func:`postgres_for` in this test session (dropped at its end)."""
 
 
+def _pg_name(data_dir: Path) -> str:
+    import hashlib
+
+    return "metahall_t_" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+
+
+def cli_env(data_dir: Path) -> dict[str, str]:
+    """Environment for a ``metahall`` command on a test server's data: its data directory and,
+    when the server runs on PostgreSQL (METAHALL_TEST_POSTGRES=1), its database."""
+    from tests.pg import PG_HOST, PG_PORT, PG_USER
+
+    env = {**os.environ, "METAHALL_DATA_DIR": str(data_dir), "METAHALL_LOG_LEVEL": "WARNING"}
+    name = _pg_name(data_dir)
+    if name in PG_DATABASES:
+        env["METAHALL_DATABASE_URL"] = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    return env
+
+
 async def postgres_for(data_dir: Path) -> str:
     """With ``METAHALL_TEST_POSTGRES=1`` every server runs on PostgreSQL: one database per data
     directory, so a restart on the same directory finds its data again, as with SQLite."""
-    import hashlib
-
     import asyncpg
 
     from tests.pg import PG_HOST, PG_PORT, PG_USER
 
-    name = "metahall_t_" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+    name = _pg_name(data_dir)
     if name not in PG_DATABASES:
         admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
         try:
@@ -84,7 +100,7 @@ async def start_server(data_dir: Path, **overrides: Any) -> LiveServer:
     """A real aiohttp server on a free loopback port, in this event loop."""
     env = {"METAHALL_DATA_DIR": str(data_dir), "METAHALL_LOG_LEVEL": "WARNING"}
     db_url = os.environ.get("METAHALL_TEST_DATABASE_URL")
-    if os.environ.get("METAHALL_TEST_POSTGRES") == "1":
+    if os.environ.get("METAHALL_TEST_POSTGRES") == "1" and "database_url" not in overrides:
         db_url = await postgres_for(data_dir)
     if db_url:
         env["METAHALL_DATABASE_URL"] = db_url

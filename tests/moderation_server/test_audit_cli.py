@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import sys
@@ -13,14 +12,14 @@ from pathlib import Path
 
 from server.db.engine import Database
 from server.moderation_audit import audit_key, verify_audit
-from tests.helpers import connect, guest, start_server
+from tests.helpers import cli_env, connect, guest, start_server
 from tests.moderation_server.conftest import account, api
 
 
 async def _cli(data_dir: Path, *args: str) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server.cli", *args,
-        env={**os.environ, "METAHALL_DATA_DIR": str(data_dir), "METAHALL_LOG_LEVEL": "WARNING"},
+        env=cli_env(data_dir),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return int(proc.returncode or 0), (out + err).decode()
@@ -56,7 +55,8 @@ def _forge(data_dir: Path) -> None:
 
 async def test_audit_verify_detects_edits_deletions_and_forgery(tmp_path: Path) -> None:
     live = tmp_path / "live"
-    server = await start_server(live)
+    # This test forges the SQLite file by hand, so it stays on SQLite in the PostgreSQL pass too.
+    server = await start_server(live, database_url=f"sqlite+aiosqlite:///{live / 'metahall.db'}")
     try:
         mt, _ = await account(server, "moderator")
         ut, user = await guest(server.url, "Someone")
