@@ -41,10 +41,10 @@ browser-deps:
 
 # Every suite that runs a live server runs a second time on PostgreSQL (one database per server,
 # METAHALL_TEST_POSTGRES=1); always in CI, elsewhere when PostgreSQL is reachable.
-PG_SUITES := tests/server tests/hall tests/moderation_server tests/interop tests/expo tests/social tests/stage
+PG_SUITES := tests/server tests/hall tests/moderation_server tests/interop tests/expo tests/social
 
 test: setup browser-deps lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=12 $(PYTEST_ARGS)
 	@if [ "$$CI" = "true" ] || $(PY) -c "from tests.pg import postgres_available as a; raise SystemExit(not a())"; then \
 		echo "--- the live-server suites again, on PostgreSQL"; \
 		METAHALL_TEST_POSTGRES=1 $(PY) -m pytest -q $(PG_SUITES) $(PYTEST_ARGS); \
