@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PageErrors, ServerProcess
 from tests.browser.test_hall_ui import STAFF_PASSWORD, add_user, login_and_join
@@ -116,9 +117,14 @@ def test_speaker_goes_live_and_a_visitor_at_the_stage_watches(
     viewer.locator(".stage-now .stage-badge.live").wait_for()
     viewer.click(".stage-watch")
     viewer.locator(".stage-view-text", has_text="Stand in front of the stage").wait_for()
-    viewer.click(".stage-walk")
-    viewer.wait_for_function("() => window.metahall.state.self && window.metahall.state.self.z < -21",
-                             timeout=90_000)
+    at_stage = "() => window.metahall.state.self && window.metahall.state.self.z < -21"
+    for attempt in range(3):  # a walk can stall on a loaded machine (a skipped tick, a bump):
+        viewer.click(".stage-walk")  # ask again from where the avatar stands
+        try:
+            viewer.wait_for_function(at_stage, timeout=45_000)
+            break
+        except PlaywrightTimeout:
+            assert attempt < 2, "the visitor never reached the stage"
     viewer.click(".stage-watch")
     viewer.wait_for_function(
         "() => { const v = document.querySelector('.stage-video');"
