@@ -848,6 +848,38 @@ def _step_rows(series: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _cpu_line(name: str, series: dict[str, Any], which: str) -> str | None:
+    """Where the CPU went at the held step (``which`` = held) or at the first miss."""
+    held = series.get("held_at_slo")
+    steps = series.get("steps", [])
+    st = next((x for x in steps if x["bots"] == held), None) if which == "held" else next(
+        (x for x in steps if x["verdict"] != "pass"), None
+    )
+    sysm = (st or {}).get("system") or {}
+    if not sysm:
+        return None
+    nodes = sysm["node_cpu"]
+    total = sum(nodes.values())
+    per100 = total / st["bots"] * 100.0
+    return (
+        f"- {name}, {st['bots']} avatars ({st['verdict']}): nodes {total:.0f} % of a core in all"
+        f" ({', '.join(f'{k} {v:.0f}' for k, v in nodes.items())}), {per100:.1f} % per 100"
+        f" avatars; generator {sysm['generator_cpu']:.0f} %; other {sysm['other_cpu']:.0f} %;"
+        f" machine per core {' / '.join(f'{v:.0f}' for v in sysm['host_cpu_by_core'])} %."
+    )
+
+
+def _reading(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Where the CPU went at the largest passing step and at the first miss of each series."""
+    out = [
+        line
+        for name, series in (("1 node", a), ("2 nodes", b))
+        for which in ("held", "miss")
+        if series and (line := _cpu_line(name, series, which)) is not None
+    ]
+    return ["**Where the CPU went** (means over the measured window):", "", *out] if out else []
+
+
 def write_markdown(doc: dict[str, Any], path: Path) -> None:
     m = doc["machine"]
     a = doc.get("one_node") or {}
@@ -860,10 +892,12 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
         "",
         *(
             f"- {r.get('date')}: `{' '.join(r.get('argv') or []) or '(defaults)'}`"
-            f" ({', '.join(r.get('parts') or ['one', 'two', 'chat'])}; {_f(r.get('elapsed_s'))} s;"
+            f" ({', '.join(r.get('parts') or ['one', 'two', 'chat'])}; server code {r.get('commit') or '?'};"
+            f" {_f(r.get('elapsed_s'))} s;"
             f" load average at start {' '.join(map(str, r.get('loadavg_start') or []))})"
             for r in doc.get("runs", [])
         ),
+        *(f"- Note: {n}" for n in doc.get("notes", [])),
         "",
         "The machine is shared with other agents' tests and browsers, which come and go. Each"
         " part waits (bounded) for a quiet moment; the \"other\" column is CPU used by processes"
@@ -921,14 +955,18 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
                 for why in r.get("gen_saturated_because") or []:
                     lines.append(f"- step {st['bots']} {r['label']}: generator saturated: {why}")
         lines.append("")
+    lines += [*_reading(a, b), ""]
+    if doc.get("reading"):  # the interpretation written for these figures (kept in the JSON)
+        lines += [f"**Reading.** {doc['reading']}", ""]
     lines += [
         "Node CPU is each node's process (100 = one core), generator CPU all generator processes"
         " together (coordinators + workers), both averaged over the measured window from psutil"
         " samples each second. A step is *inconclusive* (not evidence either way) when it missed"
         " the SLO while a generator saturated (a worker > 90 % CPU or loop/send lag p99 > 100 ms)"
-        f" or other processes used > {CONTENDED_PER_CORE:.0f} % per core; it is re-run once and"
-        " the series stops at the first step that is not a pass. With 2 nodes the generator's"
-        " load lands on the nodes' cores, so the 2-node figure is a lower bound of what two"
+        f" or other processes used > {CONTENDED_PER_CORE:.0f} % per core; it is re-run"
+        " (`--retries`, default once) and the series stops at the first step that is not a pass."
+        " With 2 nodes the generator's load lands on the nodes' cores, so the 2-node figure is a"
+        " lower bound of what two"
         " processes hold when the bots run elsewhere.",
         "",
     ]
@@ -1051,6 +1089,19 @@ def plot(doc: dict[str, Any], path: Path) -> None:
 # -- main -----------------------------------------------------------------------------------------
 
 
+def _commit() -> str | None:
+    """The server code measured: HEAD, ``+changes`` when server code was modified in the tree."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "server", "rooms", "avatars",
+                                "moderation"], cwd=REPO, capture_output=True, text=True,
+                               timeout=10, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
 async def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
     out = Path(ns.out)
     tmp = out / "tmp" / "cluster"
@@ -1060,7 +1111,7 @@ async def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
     if ns.update and (out / "cluster.json").exists():
         base = json.loads((out / "cluster.json").read_text())
     run = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "argv": ns.argv,
-           "parts": sorted(ns.parts), "loadavg_start": _loadavg()}  # fmt: skip
+           "parts": sorted(ns.parts), "loadavg_start": _loadavg(), "commit": _commit()}  # fmt: skip
     doc: dict[str, Any] = {
         "bench": "cluster",
         "date": run["date"],
@@ -1092,6 +1143,9 @@ async def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
         doc.update(kept)
         doc["runs"] = runs
         doc["errors"] = [e for e in base.get("errors", [])]
+        doc["notes"] = list(base.get("notes", []))
+        if base.get("reading") and {"one", "two"}.isdisjoint(ns.parts):
+            doc["reading"] = base["reading"]
     doc.setdefault("runs", []).append(run)
     try:
         for key, n, part in (("one_node", 1, "one"), ("two_nodes", 2, "two")):
