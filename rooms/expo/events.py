@@ -58,7 +58,12 @@ def expo_handlers(expo: ExpoService) -> dict[str, Handler]:
         return {"booth": expo.booth_wire(c.user, _id(require_mapping(p), "booth_id"))}
 
     async def path(c: Client, p: object) -> dict[str, Any]:
-        return vis.path(c, _id(require_mapping(p), "booth_id"))
+        d = require_mapping(p)
+        if "to" in d:
+            if d["to"] != "stage":
+                raise BadRequest("to must be \"stage\"", field="to")
+            return vis.path_to_stage(c)
+        return vis.path(c, _id(d, "booth_id"))
 
     async def mine(c: Client, p: object) -> dict[str, Any]:
         return await vis.mine(c.user)

@@ -117,6 +117,13 @@ class HallPlan:
         x, z = self.centres[i]
         return (round(float(x), 2), round(float(z + self.spec.booth_d / 2 + 1.5), 2))
 
+    def audience_spot(self) -> tuple[float, float] | None:
+        """Where to stand to watch the stage: mid-way across the audience area, facing it."""
+        if self.stage is None:
+            return None
+        front = float(self.stage["z"]) + float(self.stage["d"]) / 2
+        return (round(float(self.stage["x"]), 2), round(front + STAGE_GAP / 2, 2))
+
     def features(self, booths: dict[str, Booth]) -> list[dict[str, Any]]:
         """The floor plan's features with the booths' names, colours and banners filled in."""
         out: list[dict[str, Any]] = []

@@ -68,18 +68,36 @@ class VisitorDesk:
         core = self.core
         booth = core.booth(booth_id)
         core.require_visible(client.user, booth.expo_id)
-        plan = core.plan_or_default(booth.room_id)
+        goal = core.plan_or_default(booth.room_id).approach(booth.slot)
+        here, path = self._walk(client, booth.room_id, goal)
+        return {"booth_id": booth.id, "room_id": booth.room_id, "here": here,
+                "goal": list(goal), "path": path}
+
+    def path_to_stage(self, client: Client) -> dict[str, Any]:
+        """The walking path to the audience area of the stage of the hall the avatar is in."""
         room = client.room
-        here = room is not None and room.id == booth.room_id and client.eid in room.world
+        if room is None or client.eid not in room.world:
+            raise BadRequest("join an expo hall first", field="to")
+        goal = self.core.plan_or_default(room.id).audience_spot()
+        if goal is None:
+            raise BadRequest("this hall has no stage", field="to")
+        _, path = self._walk(client, room.id, goal)
+        return {"room_id": room.id, "here": True, "goal": list(goal), "path": path}
+
+    def _walk(self, client: Client, room_id: str,
+              goal: tuple[float, float]) -> tuple[bool, list[list[float]]]:
+        """A path around the booths and the stage, from where the avatar stands when it is in
+        that hall, else from the hall's entrance."""
+        plan = self.core.plan_or_default(room_id)
+        room = client.room
+        here = room is not None and room.id == room_id and client.eid in room.world
         if here and room is not None:
             x, _, z, *_ = room.world.position(client.eid)
             start = (float(x), float(z))
         else:
             sx0, sx1, sz0, sz1 = plan.layout.spawn_area
             start = ((sx0 + sx1) / 2, (sz0 + sz1) / 2)
-        goal = plan.approach(booth.slot)
-        return {"booth_id": booth.id, "room_id": booth.room_id, "here": here,
-                "goal": list(goal), "path": core.planner(booth.room_id).path(start, goal)}
+        return here, self.core.planner(room_id).path(start, goal)
 
     # -- favourites -----------------------------------------------------------------------------
     async def favourite(self, user: UserLike, booth_id: str, on: bool) -> dict[str, Any]:

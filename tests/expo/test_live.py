@@ -135,3 +135,38 @@ async def test_analytics_and_heatmap_over_http(server: LiveServer) -> None:
     assert status == 200 and headers["Content-Type"] == "image/png" and png[:4] == b"\x89PNG"
     assert (await v.raw("GET", "/api/expo/halls/expo:demo/heatmap.png"))[0] == 403
     assert (await admin.raw("GET", "/api/expo/halls/expo:demo/heatmap.png"))[0] == 200
+
+
+async def test_the_way_to_the_stage_goes_around_the_booths(server: LiveServer) -> None:
+    from rooms.expo.layout import DEMO_HALL, plan_hall
+    from rooms.hall.path import rects_from_features
+    from rooms.stage import stage_area
+
+    plan = plan_hall(DEMO_HALL)
+    area = stage_area(plan.layout)
+    assert area is not None
+    v, _ = await visitor(server, "Audience")
+    c = await connect(server.url, v.token)
+    try:
+        assert not (await c.call("expo.path", {"to": "stage"}))["ok"]  # not in a hall yet
+        ack = await c.call("join", {"room": "expo:demo"})
+        bad = await c.call("expo.path", {"to": "booth"})
+        assert bad["error"]["code"] == "bad_request" and bad["error"]["field"] == "to"
+        # From the entrance's far corner the straight line to the stage crosses booths.
+        spawn = ack["spawn"]
+        corner = [plan.layout.spawn_area[0] + 0.5, 0, spawn[2]]
+        await walk(c, spawn, (corner[0], corner[2]))
+        way = await c.call("expo.path", {"to": "stage"})
+        assert way["ok"] and way["here"], way
+        goal = way["goal"]
+        assert area.contains(goal[0], goal[1])
+        rects = rects_from_features(plan.layout.features)
+        points = way["path"]
+        assert len(points) > 2  # not a straight line
+        for (ax, az), (bx, bz) in zip(points, points[1:], strict=False):
+            for i in range(21):  # no leg of the path runs through a booth or the stage
+                x, z = ax + (bx - ax) * i / 20, az + (bz - az) * i / 20
+                assert not any(r[0] < x < r[1] and r[2] < z < r[3] for r in rects), (x, z)
+        assert points[-1] == goal
+    finally:
+        await c.close()

@@ -347,13 +347,24 @@ export class ExpoController {
       this.ctx.toast("expo.go.other_hall", {}, "warn");
       return ack;
     }
-    this.path = ack.path;
-    announcePath(this.path);
-    this.walk = { boothId: id, i: 1 };
-    this._stepWalk(true);
+    this._follow(ack.path, { boothId: id });
     this.ctx.toast("expo.go.walking", { name: this.boothName(id) });
-    this.ctx.focusView?.();
     return ack;
+  }
+
+  /** Walk to the stage's audience area around the booths (a straight line would stop at one). */
+  async goStage(label) {
+    const ack = await this.t.request("expo.path", { to: "stage" });
+    if (ack?.ok) this._follow(ack.path, { boothId: null, label });
+    return ack;
+  }
+
+  _follow(path, walk) {
+    this.path = path;
+    announcePath(this.path);
+    this.walk = { ...walk, i: 1 };
+    this._stepWalk(true);
+    this.ctx.focusView?.();
   }
 
   _stepWalk(start = false) {
@@ -372,7 +383,7 @@ export class ExpoController {
     }
     const q = this.path[w.i];
     if (!local.target || local.target.x !== q[0] || local.target.z !== q[1]) {
-      this.ctx.walkTo(q[0], q[1], this.boothName(w.boothId));
+      this.ctx.walkTo(q[0], q[1], w.label ?? this.boothName(w.boothId));
     }
   }
 

@@ -9,6 +9,7 @@
 // CustomEvent "metahall:stage-video" {video: HTMLVideoElement|null} on document.
 
 import { button, el } from "./dom.js";
+import { expoFor } from "./expo-core.js";
 import { StageAdmin } from "./stage-admin.js";
 import { StageQa } from "./stage-qa.js";
 import { CAMERA, publishTalk, stageRtcSupported, watchTalk } from "./stage-rtc.js";
@@ -235,12 +236,16 @@ class StageController {
     this.viewState = state;
   }
 
-  walkToStage() {
+  async walkToStage() {
+    const label = this.i18n.t("panel.stage.title");
+    this.ctx.toast("panel.stage.walking");
+    // Along the hall's path around the booths; straight there only when the server has none.
+    const ack = await expoFor(this.ctx)?.goStage(label);
+    if (ack?.ok) return;
     const a = this.area;
     const p = a ? { x: (a.x0 + a.x1) / 2, z: a.z1 - 5 } : audienceSpot(this.ctx.layout);
     if (!p) return;
-    this.ctx.walkTo(p.x, p.z, this.i18n.t("panel.stage.title"));
-    this.ctx.toast("panel.stage.walking");
+    this.ctx.walkTo(p.x, p.z, label);
     this.ctx.focusView?.();
   }
 

@@ -1,0 +1,1 @@
+"""Issue #12: abuse, faults, load — the tests that show the service holds."""
