@@ -146,6 +146,9 @@ class Cluster:
         self._take_over = self.r.register_script(_TAKE_OVER)
         self._tasks: list[asyncio.Task[Any]] = []
         self._pubsub: Any = None
+        self.redis_ok = False
+        """The last heartbeat reached Redis (``/healthz`` says ``degraded`` while it does not)."""
+        self.redis_down_since: float | None = None
 
     # -- keys ------------------------------------------------------------------------------
     def _k(self, *parts: str) -> str:
@@ -171,6 +174,7 @@ class Cluster:
         await self._timed("ping", self.r.ping())
         await self._beat()
         await self._lead()
+        self.redis_ok = True
         self._pubsub = self.r.pubsub(ignore_subscribe_messages=True)
         await self._pubsub.subscribe(self.bus_channel)
         self._tasks = [asyncio.create_task(self._heartbeat_loop(), name="cluster-heartbeat"),
@@ -203,7 +207,16 @@ class Cluster:
                 await self._renew_leases()
                 await self._lead()
             except (aioredis.RedisError, OSError) as exc:
-                log.warning("cluster heartbeat failed: %s", exc)
+                if self.redis_ok or self.redis_down_since is None:
+                    self.redis_down_since = time.monotonic()
+                    log.warning("cluster heartbeat failed: %s; degraded until Redis is back", exc)
+                self.redis_ok = False
+                continue
+            if not self.redis_ok:
+                if self.redis_down_since is not None:
+                    log.info("cluster: Redis is back after %.1f s; node %s registered again",
+                             time.monotonic() - self.redis_down_since, self.me.id)
+                self.redis_ok, self.redis_down_since = True, None
 
     async def _beat(self) -> None:
         members, rooms = self.load()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from rooms.errors import AuthError, BadRequest, NotFound, RateLimited
+from rooms.errors import AuthError, BadRequest, Banned, Forbidden, NotFound, RateLimited
 from rooms.kinds import ROOM_KINDS
 from rooms.payloads import ROOM_ID_RE
 from server.auth.service import UserInfo
@@ -16,7 +16,7 @@ from server.auth.tokens import TokenError
 if TYPE_CHECKING:
     from server.app import App
 
-__all__ = ["routes", "APP_KEY", "json_body", "current_user", "client_ip"]
+__all__ = ["routes", "APP_KEY", "json_body", "current_user", "client_ip", "drop_connections"]
 
 routes = web.RouteTableDef()
 APP_KEY: web.AppKey[App] = web.AppKey("metahall", object)  # type: ignore[arg-type]
@@ -67,7 +67,26 @@ async def current_user(request: web.Request, required: bool = True) -> UserInfo 
     user = await app.accounts.get(claims.user_id)
     if user is None or user.token_version != claims.token_version:
         raise AuthError("Your session has expired; sign in again.")
+    if (request.method, request.path) not in WHILE_BANNED and app.mod.ban_of(user.id) is not None:
+        # A ban closes the Socket.IO connections; HTTP stays open only for reading one's own
+        # account and sanctions, appealing, and signing out.
+        raise Banned("You are banned; you can still read your account and appeal.")
     return user
+
+
+WHILE_BANNED = frozenset({
+    ("GET", "/api/me"), ("GET", "/api/me/moderation"), ("POST", "/api/appeals"),
+    ("POST", "/api/auth/logout"), ("POST", "/api/auth/password"),
+})
+"""The signed-in HTTP calls a banned user may still make."""
+
+
+def drop_connections(app: App, user_id: str) -> int:
+    """Close the user's Socket.IO connections on this process (their tokens were revoked)."""
+    clients = app.realtime.presence(user_id)
+    for c in clients:
+        app.realtime.outbox.disconnect(c.sid)
+    return len(clients)
 
 
 def _session(app: App, user: UserInfo) -> dict[str, Any]:
@@ -117,6 +136,54 @@ async def login(request: web.Request) -> web.Response:
     return web.json_response(_session(app, user))
 
 
+@routes.post("/api/auth/logout")
+async def logout(request: web.Request) -> web.Response:
+    """Revoke every token of the caller (all devices) and close their connections."""
+    app = _app(request)
+    user = await current_user(request)
+    assert user is not None
+    await app.accounts.revoke(user.id)
+    drop_connections(app, user.id)
+    return web.json_response({"ok": True})
+
+
+@routes.post("/api/auth/password")
+async def change_password(request: web.Request) -> web.Response:
+    """``{"old_password", "new_password"}``: every older token stops working; a new one comes back."""
+    app = _app(request)
+    user = await current_user(request)
+    assert user is not None
+    data = await json_body(request)
+    if app.login_limiter.hit("password:" + user.id):
+        raise RateLimited("Too many attempts; wait a minute.")
+    changed = await app.accounts.change_password(user.id, data.get("old_password"),
+                                                 data.get("new_password"))
+    drop_connections(app, user.id)
+    return web.json_response(_session(app, changed))
+
+
+@routes.put("/api/admin/users/{username}/roles")
+async def set_user_roles(request: web.Request) -> web.Response:
+    """Admin: ``{"roles": [role]}``. Taking a role away revokes the user's tokens and closes
+    their connections (a connection keeps the roles it was opened with)."""
+    app = _app(request)
+    user = await current_user(request)
+    assert user is not None
+    if "admin" not in user.roles:
+        raise Forbidden("Only an admin can change roles.")
+    data = await json_body(request)
+    roles = data.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise BadRequest("roles must be a list of role names", field="roles")
+    before = await app.accounts.by_username(request.match_info["username"])
+    if before is None:
+        raise NotFound("No such user.")
+    changed = await app.accounts.set_roles(request.match_info["username"], roles)
+    if changed.token_version != before.token_version:
+        drop_connections(app, changed.id)
+    return web.json_response(changed.to_wire())
+
+
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
     user = await current_user(request)
@@ -152,6 +219,9 @@ async def room_layout(request: web.Request) -> web.Response:
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
+    cluster = _app(request).cluster
+    if cluster is not None and not cluster.redis_ok:  # serving local rooms; no placement or bus
+        return web.json_response({"ok": True, "status": "degraded", "redis": False})
     return web.json_response({"ok": True})
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from rooms.errors import MetahallError
-from server.errors import error_body, http_status
+from server.errors import error_body, http_status, unavailable_from
 
 __all__ = ["error_middleware", "security_headers"]
 
@@ -34,8 +34,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or not request.path.startswith(("/api/", "/healthz", "/metrics")):
             raise
         return _json_error(exc.status, _HTTP_CODES.get(exc.status, "bad_request"), exc.reason)
-    except Exception:
+    except Exception as exc:
+        down = unavailable_from(exc)  # database down or locked: 503, try again
         log.exception("unhandled error path=%s", request.path)
+        if down is not None:
+            return web.json_response({"error": error_body(down)}, status=http_status(down))
         return _json_error(500, "internal", "Internal error.")
 
 

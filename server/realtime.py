@@ -21,7 +21,9 @@ from rooms.client import Client
 from rooms.errors import BadRequest, MetahallError, NotFound, RateLimited
 from rooms.payloads import require_mapping
 from server.auth.tokens import TokenError
-from server.errors import error_body
+from server.errors import error_body, unavailable_from
+from server.http_api import client_ip
+from server.limits import ConnectionLimits
 from server.outbox import SocketOutbox
 from server.rtc import RtcManager
 
@@ -100,6 +102,9 @@ class Realtime:
         self.by_eio: dict[str, Client] = {}
         self.by_user: dict[str, set[Client]] = {}
         self._budgets: dict[str, _Budget] = {}
+        self.limits = ConnectionLimits(s.max_connections_per_ip, s.max_connections_per_user)
+        self._held: dict[str, tuple[str, str]] = {}
+        """sid → (client address, user id) counted in :attr:`limits`."""
         self._tasks: set[asyncio.Task[None]] = set()
         self.handlers: dict[str, Handler] = {}
         self.chat = ChatRouter(self.presence, self.outbox, app.moderation.chat,
@@ -174,6 +179,20 @@ class Realtime:
             self.app.metrics.bad_payloads.labels("auth").inc()
             raise socketio.exceptions.ConnectionRefusedError(
                 "Authentication failed", {"code": "auth", "message": str(exc)}) from exc
+        request = environ.get("aiohttp.request")
+        ip = client_ip(request) if request is not None else str(environ.get("REMOTE_ADDR", ""))
+        refusal = self.limits.acquire(ip, claims.user_id)  # a place is reserved before any await
+        if refusal is not None:
+            self.app.metrics.limit_refusals.labels(f"connections_per_{refusal['limit']}").inc()
+            raise socketio.exceptions.ConnectionRefusedError("Too many connections", refusal)
+        try:
+            await self._admit(sid, environ, auth, claims)
+        except BaseException:
+            self.limits.release(ip, claims.user_id)
+            raise
+        self._held[sid] = (ip, claims.user_id)
+
+    async def _admit(self, sid: str, environ: dict[str, Any], auth: object, claims: Any) -> None:
         try:
             user = await self.app.accounts.get(claims.user_id)
         except Exception as exc:  # database down: refuse clearly, the client retries
@@ -207,6 +226,9 @@ class Realtime:
         log.info("connected user=%s sid=%s", user.id, sid)
 
     async def _on_disconnect(self, sid: str, reason: object = None) -> None:
+        held = self._held.pop(sid, None)
+        if held is not None:
+            self.limits.release(*held)
         client = self.clients.pop(sid, None)
         if client is None:
             return
@@ -332,9 +354,10 @@ class Realtime:
             result = exc
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("handler failed event=%s user=%s", event, client.user.id)
-            result = MetahallError("Internal error.")
+        except Exception as exc:
+            result = unavailable_from(exc) or MetahallError("Internal error.")
+            log.exception("handler failed event=%s user=%s code=%s", event, client.user.id,
+                          result.code)
         if ack_id is not None:
             await self._ack(client.eio_sid, ack_id, result)
         if event == "join" and client.room is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,21 @@ __all__ = ["Database", "MIGRATIONS_DIR"]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+def busy_timeout_ms() -> int:
+    """How long a SQLite statement waits for a lock before failing as ``unavailable``
+    (``METAHALL_SQLITE_BUSY_MS``, default 10 s)."""
+    try:
+        return max(50, min(600_000, int(os.environ.get("METAHALL_SQLITE_BUSY_MS", "10000"))))
+    except ValueError:
+        return 10_000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers run beside the one writer; synchronous=FULL keeps every acked write on disk.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
@@ -33,6 +43,10 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("postgresql+asyncpg"):
+            # A database that is down answers within seconds (then ``unavailable``), not after
+            # asyncpg's default minute; pre-ping replaces connections the outage broke.
+            kwargs["connect_args"] = {"timeout": 10}
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
