@@ -42,6 +42,7 @@ from server.moderation_gate import ModerationGate
 from server.moderation_service import ModerationService  # moderation
 from server.realtime import Realtime
 from server.rtc_signal import SignalRelay  # social: peer-to-peer signalling
+from server.runtime_metrics import watch_runtime
 from server.settings import Settings
 from server.social_http import routes as social_routes  # social
 from server.social_service import SocialService  # social
@@ -111,7 +112,8 @@ class App:
         self.stage = build_stage(self)  # stage: stage.* events, media relay
         self.expo = build_expo(self)  # expo: events, ctx.services["expo"]
         self.expo_parts = ExpoParts(self)  # expo
-        self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.tick_duration.observe,
+        watch_runtime(self)  # leak counters on /metrics
+        self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.observe_tick,
                              on_skip=self.metrics.ticks_skipped.inc)
 
     def _hook_error(self, error: RoomHookError) -> None:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+
+from server.runtime_metrics import RuntimeCollector
 
 __all__ = ["Metrics"]
 
@@ -41,6 +50,19 @@ class Metrics:
             "metahall_moderation_callback_seconds", "Time in moderation callbacks", ["hook"],
             buckets=(0.0001, 0.0005, 0.001, 0.005, 0.02, 0.1, 0.5), registry=r)
         self.logins = Counter("metahall_logins_total", "Sign-ins", ["kind", "result"], registry=r)
+        self.limit_refusals = Counter("metahall_limit_refusals_total",
+                                      "Connections and uploads refused by a per-process cap",
+                                      ["limit"], registry=r)
+        # Leak counters, computed on scrape (server/runtime_metrics.py): asyncio tasks, Socket.IO
+        # sessions, aiortc peers, recent tick quantiles; process_open_fds/RSS/CPU from prometheus.
+        self.runtime = RuntimeCollector()
+        r.register(self.runtime)
+        ProcessCollector(registry=r)
+
+    def observe_tick(self, seconds: float) -> None:
+        """One tick's duration: the histogram and the recent quantiles."""
+        self.tick_duration.observe(seconds)
+        self.runtime.observe_tick(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -19,6 +19,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from rooms.client import Client
 from rooms.errors import BadRequest, Conflict, Unavailable
 from rooms.payloads import require_mapping
+from server.runtime_metrics import track_peer
 
 __all__ = ["RtcManager", "RtcPeer", "split_snap", "SAFE_MESSAGE_BYTES"]
 
@@ -96,7 +97,7 @@ class RtcManager:
         if len(self.peers) >= self.max_peers:
             raise Unavailable("No WebRTC capacity left; staying on Socket.IO.")
         config = RTCConfiguration(iceServers=[RTCIceServer(urls=u) for u in self.ice_servers])
-        pc = RTCPeerConnection(configuration=config)
+        pc = track_peer(RTCPeerConnection(configuration=config))
         peer = RtcPeer(client, pc)
         self.peers[client.sid] = peer
         self._wire(peer)

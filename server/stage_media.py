@@ -37,6 +37,7 @@ from rooms.client import Client
 from rooms.errors import BadRequest, Conflict
 from rooms.payloads import require_mapping
 from rooms.stage.errors import AlreadyLive
+from server.runtime_metrics import track_peer
 
 __all__ = ["StageMedia", "Broadcast", "Viewer", "RecentAudio", "MAX_SDP", "ice_config"]
 
@@ -153,7 +154,8 @@ class StageMedia:
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def _pc(self) -> RTCPeerConnection:
-        return RTCPeerConnection(configuration=ice_config(self.ice_servers))
+        pc: RTCPeerConnection = track_peer(RTCPeerConnection(configuration=ice_config(self.ice_servers)))
+        return pc
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
