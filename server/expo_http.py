@@ -25,6 +25,7 @@ from server.expo_export import leads_csv, leads_xlsx
 from server.expo_heatmap import render_heatmap
 from server.expo_setup import store_upload
 from server.http_api import APP_KEY, current_user, json_body
+from server.limits import TooManyUploads
 
 __all__ = ["routes"]
 
@@ -248,6 +249,16 @@ async def upload(request: web.Request) -> web.Response:
     user = await _user(request)
     booth_id = request.match_info["booth_id"]
     app.expo.check_upload(user, booth_id)  # permission before the body is read
+    try:  # uploads in progress are capped per user and per process (server/limits.py)
+        with app.expo_parts.uploads.slot(user.id, _lang(request)):
+            return await _receive_upload(request, user, booth_id)
+    except TooManyUploads as exc:
+        app.metrics.limit_refusals.labels(f"uploads_{exc.details.get('limit')}").inc()
+        raise
+
+
+async def _receive_upload(request: web.Request, user: UserInfo, booth_id: str) -> web.Response:
+    app = request.app[APP_KEY]
     limit = app.expo_parts.limits.max_bytes
     if request.content_length is not None and request.content_length > limit + CHUNK:
         raise UploadTooLarge(f"Files may be at most {limit // 1048576} MB.", reason="too_large",

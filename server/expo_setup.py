@@ -20,6 +20,7 @@ from rooms.expo.models import FileRef
 from server.auth.service import UserInfo
 from server.expo_store import SqlExpoStore
 from server.expo_uploads import Storage, UploadLimits, process
+from server.limits import UploadGate
 
 if TYPE_CHECKING:
     from server.app import App
@@ -56,6 +57,8 @@ class ExpoParts:
     def __init__(self, app: App) -> None:
         self.storage = Storage(app.settings.data_dir / "uploads")
         self.limits = UploadLimits.from_mb(app.settings.upload_max_mb)
+        self.uploads = UploadGate(app.settings.max_uploads_per_user,
+                                  app.settings.max_uploads_total)  # uploads in progress
 
 
 def build_expo(app: App) -> ExpoService:

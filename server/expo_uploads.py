@@ -25,10 +25,11 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from rooms.errors import Unavailable
 from rooms.expo.errors import BadUpload, UploadTooLarge
 
 __all__ = ["Processed", "UploadLimits", "sniff", "safe_name", "process", "Storage",
-           "PURPOSES"]
+           "StorageFull", "PURPOSES"]
 
 PURPOSES = {"image": ("png", "jpeg", "gif", "webp"), "brochure": ("pdf",)}
 """What each upload purpose accepts (logo and product pictures are ``image``)."""
@@ -202,8 +203,27 @@ def _image(data: bytes, fmt: str,
     return out.getvalue(), ctype, ext, tb.getvalue(), pic.width, pic.height
 
 
+class StorageFull(Unavailable):
+    """The file could not be written (disk full or another I/O error); nothing was kept."""
+
+
+def _storage_full(exc: OSError) -> StorageFull:
+    import errno
+
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return StorageFull("The server's file storage is full; try again later." if full else
+                       "The file could not be stored; try again later.",
+                       reason="storage_full" if full else "storage_error",
+                       text={"zh-CN": "服务器文件存储已满，请稍后再试。" if full
+                             else "文件无法保存，请稍后再试。",
+                             "en": "The server's file storage is full; try again later." if full
+                             else "The file could not be stored; try again later."})
+
+
 class Storage:
-    """Files under ``root`` with generated names; writes are atomic (temp file + rename)."""
+    """Files under ``root`` with generated names; writes are atomic (temp file + rename).
+    A failed write (ENOSPC or any OSError) leaves no file behind and raises
+    :class:`StorageFull` (wire code ``unavailable``)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -216,26 +236,33 @@ class Storage:
         if not re.fullmatch(r"[0-9a-f]{32}", file_id) or ext not in (".png", ".jpg", ".pdf"):
             raise ValueError("generated names only")
         rel = f"{file_id[:2]}/{file_id}{ext}"
-        self._put(rel, data)
+        try:
+            self._put(rel, data)
+        except OSError as exc:
+            raise _storage_full(exc) from exc
         thumb_rel = None
         if thumb is not None:
             thumb_rel = f"{file_id[:2]}/{file_id}.thumb.jpg"
             try:
                 self._put(thumb_rel, thumb)
-            except OSError:
+            except OSError as exc:
                 self.remove(rel)
-                raise
+                raise _storage_full(exc) from exc
         return rel, thumb_rel
 
     def _put(self, rel: str, data: bytes) -> None:
         path = self.path(rel)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # no partial file stays behind (disk full)
+            raise
 
     def path(self, rel: str) -> Path:
         """The absolute path of a stored file; never outside the root."""

@@ -95,6 +95,14 @@ class Settings:
     ~250 ms to ~800 ms (bench/results/avatar-sync-direct.md), so it is off by default."""
     upload_max_mb: int = 20
     """Largest file an exhibitor may upload (PDF brochures); images at most half of it (expo)."""
+    max_connections_per_ip: int = 50
+    """Socket.IO connections one client address may hold open on this process (not loopback)."""
+    max_connections_per_user: int = 5
+    """Socket.IO connections one account may hold open on this process (tabs, devices)."""
+    max_uploads_per_user: int = 2
+    """Uploads one account may have in progress at once on this process."""
+    max_uploads_total: int = 8
+    """Uploads in progress at once on this process."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -135,6 +143,10 @@ class Settings:
             direct_writes=env_bool(e, "METAHALL_DIRECT_WRITES", False),
             trusted_proxies=_list(e, "METAHALL_TRUSTED_PROXIES"),
             upload_max_mb=env_int(e, "METAHALL_UPLOAD_MAX_MB", 20, 1, 500),  # expo uploads
+            max_connections_per_ip=env_int(e, "METAHALL_MAX_CONNECTIONS_PER_IP", 50, 1, 1_000_000),
+            max_connections_per_user=env_int(e, "METAHALL_MAX_CONNECTIONS_PER_USER", 5, 1, 10_000),
+            max_uploads_per_user=env_int(e, "METAHALL_MAX_UPLOADS_PER_USER", 2, 1, 1000),
+            max_uploads_total=env_int(e, "METAHALL_MAX_UPLOADS_TOTAL", 8, 1, 10_000),
         )
 
     @property
