@@ -116,6 +116,13 @@ class AccountService:
             user = await s.get(User, user_id)
         return UserInfo.from_row(user) if user else None
 
+    async def by_username(self, username: str) -> UserInfo | None:
+        async with self.db.session() as s:
+            user = (
+                await s.execute(select(User).where(User.username == username.lower()))
+            ).scalar_one_or_none()
+        return UserInfo.from_row(user) if user else None
+
     async def set_roles(self, username: str, roles: list[str]) -> UserInfo:
         bad = [r for r in roles if r not in ROLES]
         if bad or not roles:
@@ -126,8 +133,40 @@ class AccountService:
             ).scalar_one_or_none()
             if user is None:
                 raise NotFound(f"No user named {username!r}.")
-            user.roles = ",".join(dict.fromkeys(roles))
+            new = ",".join(dict.fromkeys(roles))
+            if set(parse_roles(user.roles)) - set(roles):
+                # A role was taken away: tokens issued with it stop working at once.
+                user.token_version += 1
+            user.roles = new
         return UserInfo.from_row(user)
+
+    async def revoke(self, user_id: str) -> int:
+        """Invalidate every token of the user (logout everywhere); the new token_version."""
+        async with self.db.session() as s, s.begin():
+            user = await s.get(User, user_id)
+            if user is None:
+                raise NotFound("No such user.")
+            user.token_version += 1
+            return int(user.token_version)
+
+    async def change_password(self, user_id: str, old: object, new: object) -> UserInfo:
+        """Check the current password, store the new one and revoke every older token."""
+        if not isinstance(new, str) or not 8 <= len(new) <= 256:
+            raise BadRequest("new_password must be 8..256 characters", field="new_password")
+        pw = new
+        async with self.db.session() as s:
+            user = await s.get(User, user_id)
+        if user is None or not user.password_hash or not isinstance(old, str) \
+                or len(old) > 256 or not await verify_password(old, user.password_hash):
+            raise AuthError(WRONG_CREDENTIALS)
+        hashed = await hash_password(pw)
+        async with self.db.session() as s, s.begin():
+            row = await s.get(User, user_id)
+            if row is None:
+                raise AuthError(WRONG_CREDENTIALS)
+            row.password_hash = hashed
+            row.token_version += 1
+        return UserInfo.from_row(row)
 
     async def count(self) -> int:
         async with self.db.session() as s:

@@ -45,7 +45,8 @@ class TokenSigner:
         return f"v1.{body}.{self._sign(body)}"
 
     def verify(self, token: object, now: float | None = None) -> TokenClaims:
-        if not isinstance(token, str) or len(token) > 1024:
+        if not isinstance(token, str) or len(token) > 1024 or not token.isascii():
+            # (hmac.compare_digest raises TypeError on non-ASCII text: refuse it first)
             raise TokenError("malformed token")
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != "v1":
