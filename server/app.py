@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     app_state = App(settings)
     csp = content_security_policy(settings.webclient_dir)
-    web_app = web.Application(middlewares=[error_middleware, security_headers(csp)],
+    web_app = web.Application(middlewares=[security_headers(csp), error_middleware],
                               client_max_size=1024 * 1024)
     web_app[http_api.APP_KEY] = app_state
     web_app.add_routes(http_api.routes)

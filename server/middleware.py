@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -45,15 +45,25 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 def security_headers(csp: str) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        resp = await handler(request)
-        if request.path.startswith("/socket.io/"):
-            return resp
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "no-referrer")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        # On every response: FileResponse sets its content type only when sent, and a CSP on
-        # non-HTML responses is harmless.
-        resp.headers.setdefault("Content-Security-Policy", csp)
+        # Outermost (see create_app): error answers -- the JSON 401/403/404 the error middleware
+        # builds and aiohttp's own 404/403 raised as exceptions -- get the headers too.
+        try:
+            resp = await handler(request)
+        except web.HTTPException as exc:
+            if not request.path.startswith("/socket.io/"):
+                _secure(exc.headers, csp)
+            raise
+        if not request.path.startswith("/socket.io/"):
+            _secure(resp.headers, csp)
         return resp
 
     return middleware
+
+
+def _secure(headers: MutableMapping[str, str], csp: str) -> None:
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    # On every response: FileResponse sets its content type only when sent, and a CSP on
+    # non-HTML responses is harmless.
+    headers.setdefault("Content-Security-Policy", csp)
