@@ -32,6 +32,8 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         data = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequest("The body must be JSON.") from exc
+    except RecursionError as exc:  # "[[[[..." a few thousand deep
+        raise BadRequest("The body is nested too deeply.") from exc
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     return data
