@@ -36,9 +36,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _json_error(exc.status, _HTTP_CODES.get(exc.status, "bad_request"), exc.reason)
     except Exception as exc:
         down = unavailable_from(exc)  # database down or locked: 503, try again
-        log.exception("unhandled error path=%s", request.path)
         if down is not None:
+            log.warning("unavailable path=%s: %r", request.path, exc)
             return web.json_response({"error": error_body(down)}, status=http_status(down))
+        log.exception("unhandled error path=%s", request.path)
         return _json_error(500, "internal", "Internal error.")
 
 

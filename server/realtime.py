@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 import socketio
+from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
 from rooms.chat import ChatRouter
@@ -45,12 +46,48 @@ _UNPACK_LIMITS = {
 }
 
 
+class _WebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
+    """python-engineio's aiohttp WebSocket minus text frames it cannot parse. An empty text frame
+    or one that does not start with an Engine.IO packet type (0-6) raised outside engineio's
+    receive loop: the connection was dropped without its disconnect (the user stayed in the room
+    as a ghost until the ping timeout) and every such frame logged a traceback. They are now
+    counted (``metahall_bad_payloads_total{reason="eio"}``) and ignored, like bad binary frames."""
+
+    async def wait(self) -> Any:
+        while True:
+            msg = await super().wait()
+            if isinstance(msg, str) and (not msg or msg[0] not in "0123456"):
+                rt = getattr(self.server, "metahall_rt", None)
+                if rt is not None:
+                    rt.app.metrics.bad_payloads.labels("eio").inc()
+                continue
+            return msg
+
+
+class _EioLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Engine.IO's logger: what it reports with a traceback (a junk polling body, an unknown
+    packet type) is a client's fault, so it is one warning line, not an error and a traceback."""
+
+    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        import sys
+
+        self.warning("%s: %r", str(msg) % args if args else msg, sys.exc_info()[1])
+
+
+def _eio_logger() -> _EioLogger:
+    base = logging.getLogger("metahall.engineio")
+    base.setLevel(logging.WARNING)  # engineio logs every packet at INFO
+    return _EioLogger(base, {})
+
+
 class _Server(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio with our Engine.IO message entry point."""
 
     def __init__(self, realtime: Realtime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._rt = realtime
+        self.eio.metahall_rt = realtime
+        self.eio._async = {**self.eio._async, "websocket": _WebSocket}
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         await self._rt.on_eio_message(eio_sid, data)
@@ -93,7 +130,7 @@ class Realtime:
             ping_interval=10,
             ping_timeout=20,
             logger=False,
-            engineio_logger=False,
+            engineio_logger=_eio_logger(),
         )
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
@@ -355,9 +392,12 @@ class Realtime:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            result = unavailable_from(exc) or MetahallError("Internal error.")
-            log.exception("handler failed event=%s user=%s code=%s", event, client.user.id,
-                          result.code)
+            down = unavailable_from(exc)  # database (or Redis) down: a clear, retryable error
+            if down is not None:
+                log.warning("unavailable event=%s user=%s: %r", event, client.user.id, exc)
+            else:
+                log.exception("handler failed event=%s user=%s", event, client.user.id)
+            result = down or MetahallError("Internal error.")
         if ack_id is not None:
             await self._ack(client.eio_sid, ack_id, result)
         if event == "join" and client.room is not None:

@@ -220,3 +220,23 @@ async def test_sqlite_locked_database_and_back_without_restart(
             conn.close()
         await live.close()
     print(f"sqlite lock {figures}")
+
+
+def test_outages_map_to_unavailable_and_bugs_do_not() -> None:
+    import redis.exceptions
+    from sqlalchemy import exc as sa
+
+    from server.errors import http_status, unavailable_from
+
+    locked = sa.OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
+    refused = redis.exceptions.ConnectionError("Error 111 connecting")
+    refused.__context__ = ConnectionRefusedError(111, "Connection refused")
+    for exc in (locked, refused, ConnectionResetError(), OSError("Multiple exceptions: ..."),
+                sa.InterfaceError("SELECT 1", {}, Exception("connection is closed"))):
+        mapped = unavailable_from(exc)
+        assert mapped is not None and mapped.code == "unavailable", exc
+        assert http_status(mapped) == 503
+        assert set(mapped.to_wire()["texts"]) == {"zh-CN", "en"}
+    for exc in (sa.IntegrityError("INSERT ...", {}, Exception("UNIQUE")), ValueError("x"),
+                KeyError("k"), FileNotFoundError("f"), sa.ProgrammingError("x", {}, Exception())):
+        assert unavailable_from(exc) is None, exc

@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 
 from tests.cluster.nodes import cluster
 from tests.cluster.test_cluster import join_following
-from tests.helpers import free_port, guest, requires_service
+from tests.helpers import connect, free_port, guest, requires_service
 from tests.pg import fresh_database, postgres_available
 
 REDIS_BIN = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -134,6 +134,12 @@ async def scenario(cut: Any, own: OwnRedis) -> None:
             return states == ["degraded", "degraded"]
 
         degraded_after = await until(both_degraded, 15, "both nodes report degraded")
+        # Placement needs Redis: a join now is refused clearly (or served here), never a crash.
+        t3, _ = await guest(b.url, "Cy")
+        c4 = await connect(b.url, t3)
+        joined = await c4.call("join", {"room": "expo:demo"}, timeout=15)
+        assert joined["ok"] is True or joined["error"]["code"] == "unavailable", joined
+        await c4.close()
         await asyncio.sleep(max(0.0, 3.0 - (time.perf_counter() - t_down)))
         assert all(n.proc.poll() is None for n in (a, b))  # no process died with Redis
         await own.start()
@@ -175,7 +181,8 @@ async def scenario(cut: Any, own: OwnRedis) -> None:
         mine = await c1.call("queue.mine", {})
         assert [(m["id"], m["number"]) for m in mine["tickets"]] == \
             [(ticket["id"], ticket["number"])]
-        print(f"redis restart: down {down_s:.2f} s, degraded reported after {degraded_after:.2f}"
+        print(f"redis restart: join while down -> {joined.get('error', {}).get('code', 'ok')}; "
+              f"down {down_s:.2f} s, degraded reported after {degraded_after:.2f}"
               f" s; after restart healthy in {healthy_after:.2f} s, re-leased in "
               f"{leased_after:.2f} s, cross-process DM in {chat_after:.2f} s ({n} tries)")
     finally:
