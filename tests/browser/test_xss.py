@@ -195,6 +195,7 @@ def test_payloads_show_as_text_in_the_web_client(xss_server: ServerProcess,
             shown(visitor, text, card)
         visitor.click("#dock-tab-stage")
         shown(visitor, SCRIPT + IMG, ".stage-now-title")
+        shown(visitor, IMG, ".stage-qa-list")
         clean(visitor)
 
         # Service hall: the renamed service in the queue panel.
