@@ -20,7 +20,7 @@ default, PostgreSQL with ``--database-url``), then, round after round:
 
 Usage::
 
-    python -m loadtest.chaos --rounds 30 --seed 1 [--database-url URL] \\
+    python -m loadtest.chaos --rounds 30 --seed 1 [--database-url URL | --postgres HOST:PORT] \\
         [--out bench/results/chaos.json]
 
 One progress line per round; the JSON summary (rounds, writes acknowledged, kill points, items
@@ -591,19 +591,51 @@ async def run_chaos(cfg: ChaosConfig) -> dict[str, Any]:
     }
 
 
+async def _with_fresh_postgres(cfg: ChaosConfig, host: str) -> dict[str, Any]:
+    """Run on a throw-away PostgreSQL database (created here, dropped afterwards)."""
+    import uuid
+
+    import asyncpg
+
+    h, _, port = host.partition(":")
+    user = os.environ.get("METAHALL_TEST_PG_USER", "postgres")
+    name = "metahall_chaos_" + uuid.uuid4().hex[:10]
+    admin = await asyncpg.connect(host=h, port=int(port or 5432), user=user, database="postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    cfg.database_url = f"postgresql+asyncpg://{user}@{h}:{port or 5432}/{name}"
+    try:
+        return await run_chaos(cfg)
+    finally:
+        admin = await asyncpg.connect(host=h, port=int(port or 5432), user=user,
+                                      database="postgres")
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m loadtest.chaos", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--database-url", default=None)
+    p.add_argument("--postgres", default=None, metavar="HOST[:PORT]",
+                   help="run on a throw-away database on this PostgreSQL server "
+                        "(user METAHALL_TEST_PG_USER, default postgres), dropped afterwards")
     p.add_argument("--citizens", type=int, default=24)
     p.add_argument("--staff", type=int, default=4)
     p.add_argument("--out", default=None, help="write the JSON summary here too")
     args = p.parse_args(argv)
     cfg = ChaosConfig(rounds=max(1, min(1000, args.rounds)), seed=args.seed,
                       database_url=args.database_url, citizens=args.citizens, staff=args.staff)
-    summary = asyncio.run(run_chaos(cfg))
+    if args.postgres and not args.database_url:
+        summary = asyncio.run(_with_fresh_postgres(cfg, args.postgres))
+    else:
+        summary = asyncio.run(run_chaos(cfg))
     text = json.dumps(summary, indent=2, ensure_ascii=False)
     short = {k: v for k, v in summary.items() if k != "per_round"}
     print(json.dumps(short, indent=2, ensure_ascii=False))
