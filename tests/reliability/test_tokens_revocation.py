@@ -7,16 +7,30 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 import socketio
 from sqlalchemy import delete
 
 from server.auth.tokens import TokenSigner
 from server.db.models import User
-from tests.helpers import LiveServer, connect, wait_for
+from tests.helpers import LiveServer, connect, start_server, wait_for
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
+    """One server for the module (distinct users per test): a start-up per test cost seconds."""
+    live = await start_server(tmp_path_factory.mktemp("srv"))
+    try:
+        yield live
+    finally:
+        await live.close()
 
 
 async def http(server: LiveServer, method: str, path: str, token: str | None = None,
