@@ -18,7 +18,10 @@ What the bots do, all in one generator process (lean Engine.IO/Socket.IO frames,
   open counter serves, sometimes leave the queue again, otherwise wait for ``queue.done`` and
   rate the ticket (``ticket.rate``) when it was served; ``--staff`` staff bots open counters
   and loop ``counter.next`` -> service time -> ``counter.finish`` (one in ten a no-show);
-* ``--churn`` % of the walking bots per minute disconnect and reconnect (and join again).
+* ``--rtc-bots`` of the walkers also open a WebRTC ``state`` channel after joining (an aiortc
+  peer on the server; their moves go on it), so the peer count has something to give back;
+* ``--churn`` % of the walking bots per minute disconnect and reconnect (and join again); a
+  WebRTC bot closes its peer first half of the time and otherwise just drops the connection.
 
 Every ``--sample-s`` seconds it scrapes ``/metrics`` (tick p50/p99/max of the last 30 s,
 asyncio tasks, open file descriptors, aiortc peers, Socket.IO sessions, room instances) and
@@ -61,6 +64,7 @@ from .bench_hall import PASSWORD, _accounts, histogram_quantile, parse_prometheu
 from .conn import SioConnection, SioError, connect
 from .frames import MoveEncoder, decode_packet
 from .metrics import summarize
+from .rtcbot import RtcLink, RtcRefused, encode_move, open_link
 from .sysmon import ProcSampler, free_port
 
 __all__ = ["build_parser", "leak_check", "main", "rss_slope_mb_per_10min", "run_soak", "verdict"]
@@ -123,6 +127,8 @@ class Bot:
     closing: bool = False
     walking: bool = False
     citizen: bool = False
+    rtc: bool = False
+    link: RtcLink | None = None
     x: float = 0.0
     y: float = 0.0
     z: float = 0.0
@@ -349,6 +355,12 @@ class Soak:
         if bot.home == (0.0, 0.0):
             bot.home = (bot.x, bot.z)
         bot.target = (bot.x, bot.z)
+        if bot.rtc:
+            try:
+                bot.link = await open_link(conn, None, wait_s=20.0)
+                self.tally.inc("rtc_links")
+            except RtcRefused as exc:
+                self.tally.err(f"rtc_{exc.code}")
         bot.walking = True
         return True
 
@@ -364,8 +376,12 @@ class Soak:
 
     async def detach(self, bot: Bot) -> None:
         bot.closing, bot.walking = True, False
-        conn, reader = bot.conn, bot.reader
-        bot.conn = bot.reader = None
+        conn, reader, link = bot.conn, bot.reader, bot.link
+        bot.conn = bot.reader = bot.link = None
+        if link is not None and bot.rng.random() < 0.5:
+            # half close the peer first, half just drop the Socket.IO connection under it
+            await link.close()
+            link = None
         if conn is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), 5.0)
@@ -374,6 +390,8 @@ class Soak:
                 await asyncio.wait_for(reader, 5.0)
             except (TimeoutError, asyncio.CancelledError):
                 reader.cancel()
+        if link is not None:
+            await link.close()
 
     # behaviours ---------------------------------------------------------------------------
     async def mover(self) -> None:
@@ -393,6 +411,9 @@ class Soak:
                 if not bot.walking or conn is None or conn.closed:
                     continue
                 bot.step(period)
+                link = bot.link
+                if link is not None and link.send(encode_move(bot.x, bot.y, bot.z, bot.yaw, 1)):
+                    continue
                 try:
                     await conn.send(encode(bot.x, bot.y, bot.z, bot.yaw, 1))
                 except (ConnectionError, aiohttp.ClientError, RuntimeError):
@@ -592,7 +613,9 @@ async def _bounded(items: list[Any], limit: int, fn: Any) -> list[Any]:
 
 
 # -- the run ------------------------------------------------------------------------------
-async def run_soak(args: argparse.Namespace) -> dict[str, Any]:
+async def run_soak(args: argparse.Namespace, keep: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+    """One soak run; ``keep["soak"]`` gets the :class:`Soak` (bots, tally) for a caller (tests)."""
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     own = args.url is None
@@ -617,6 +640,8 @@ async def run_soak(args: argparse.Namespace) -> dict[str, Any]:
         url = args.url.rstrip("/")
         pid = args.server_pid
     soak = Soak(args, url)
+    if keep is not None:
+        keep["soak"] = soak
     sampler = ProcSampler(pid) if pid else None
     me = ProcSampler(os.getpid(), children=False)
     samples: list[dict[str, Any]] = []
@@ -692,6 +717,7 @@ async def run_soak(args: argparse.Namespace) -> dict[str, Any]:
             # bots
             n_cit = round(args.bots * args.citizens / 100.0)
             soak.bots = [Bot(i, f"soak-{i}", citizen=i < n_cit,
+                             rtc=n_cit <= i < n_cit + args.rtc_bots,
                              rng=random.Random(args.seed * 7919 + i)) for i in range(args.bots)]
             print(f"connecting {args.bots} bots ({n_cit} citizens, {len(staff_tasks)} staff) "
                   f"to {args.room} ...", flush=True)
@@ -804,6 +830,7 @@ def _sample(t: float, m: dict[str, float], prev: dict[str, float], sampler: Proc
         "gen_cpu": gs.cpu_percent if gs else None,
         "gen_lag_p99_ms": round(sorted(lag)[int(0.99 * (len(lag) - 1))], 1) if lag else None,
         "errors": sum(soak.tally.errors.values()),
+        "top_errors": dict(sorted(soak.tally.errors.items(), key=lambda kv: -kv[1])[:3]),
         "chat_ok": soak.tally.counts.get("chat_ok", 0),
         "tickets": soak.tally.counts.get("tickets_taken", 0),
     }
@@ -823,7 +850,7 @@ def _progress(s: dict[str, Any], duration: float) -> str:
             f"{s['tick_max_ms']}ms tasks={s['tasks']} fds={s['fds']} sio={s['sio_sessions']} "
             f"peers={s['peers_open']} rooms={s['rooms']} chat={s['chat_ok']} "
             f"tickets={s['tickets']} err={s['errors']} gen={s['gen_cpu']}%/"
-            f"{s['gen_lag_p99_ms']}ms")
+            f"{s['gen_lag_p99_ms']}ms" + (f" {s['top_errors']}" if s["top_errors"] else ""))
 
 
 async def _shutdown_check(soak: Soak, http: aiohttp.ClientSession, pid: int,
@@ -967,7 +994,8 @@ def to_markdown(r: dict[str, Any]) -> str:
         f"{c['bots']} bots in `{c['room']}` for {c['minutes']} min: walking at 10 Hz, chatting "
         f"every 30-60 s, {c['citizens']} % of them queueing in the service hall with "
         f"{r.get('queue_setup', {}).get('staff', 0)} staff serving (mean {c['serve_s']} s), "
-        f"{c['churn']} %/min reconnecting. Server: "
+        f"{c['churn']} %/min reconnecting, {c['rtc_bots']} with a WebRTC state channel "
+        f"({r['tally']['counts'].get('rtc_links', 0)} peers opened in all). Server: "
         f"{'started by the soak, pinned to CPU 0' if r['server']['own'] else r['server']['url']}"
         f"; machine {r['machine']['cpus']} CPUs, Python {r['machine']['python']}. "
         f"Ramp: {r.get('ramp', {}).get('joined')} joined in {r.get('ramp', {}).get('seconds')} s.",
@@ -1113,6 +1141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serve-s", type=float, default=2.0, help="mean service time")
     p.add_argument("--queue-wait-s", type=float, default=300.0,
                    help="a citizen gives up (leaves) after waiting this long")
+    p.add_argument("--rtc-bots", type=int, default=20,
+                   help="walkers that also open a WebRTC state channel (server aiortc peers)")
     p.add_argument("--churn", type=float, default=3.0, help="% of walkers reconnecting per minute")
     p.add_argument("--sample-s", type=float, default=5.0)
     p.add_argument("--settle-start-s", type=float, default=3.0)
