@@ -118,7 +118,9 @@ class Realtime:
         s = app.settings
         manager: dict[str, Any] = {}
         if s.redis_url:  # cluster: emits to a user or a role reach every process
-            manager["client_manager"] = socketio.AsyncRedisManager(
+            from server.cluster import ClusterRedisManager  # short reconnect backoff
+
+            manager["client_manager"] = ClusterRedisManager(
                 s.redis_url, channel=f"{s.redis_prefix}:sio")
         self.sio = _Server(
             self,
