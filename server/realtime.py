@@ -12,8 +12,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import engineio
 import msgpack
 import socketio
+from aiohttp import web
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
@@ -80,6 +82,37 @@ def _eio_logger() -> _EioLogger:
     return _EioLogger(base, {})
 
 
+class _EngineIO(engineio.AsyncServer):  # type: ignore[misc]
+    """python-engineio with :class:`_WebSocket`, and two fixes for hostile polling requests:
+
+    * a POST over ``max_http_buffer_size`` made engineio close the session *waiting* for its
+      close packet to be polled: the request hung, and shutdown waited 60 s for it. It is
+      answered 413 here and the session closed at once;
+    * a request naming a session that is closing (``KeyError('Session is disconnected')``)
+      answers 400 instead of 500."""
+
+    metahall_rt: Realtime | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._async = {**self._async, "websocket": _WebSocket}  # type: ignore[has-type]
+
+    async def handle_request(self, request: web.Request) -> Any:
+        if request.method == "POST" and (request.content_length or 0) > self.max_http_buffer_size:
+            sock = self.sockets.get(request.query.get("sid", ""))
+            if sock is not None:
+                await sock.close(wait=False, abort=True)
+            if self.metahall_rt is not None:
+                self.metahall_rt.app.metrics.bad_payloads.labels("frame").inc()
+            return web.Response(status=413, text="Payload too large")
+        try:
+            return await super().handle_request(request)
+        except KeyError:
+            if self.metahall_rt is not None:
+                self.metahall_rt.app.metrics.bad_payloads.labels("eio").inc()
+            return web.Response(status=400, text="Session is disconnected")
+
+
 class _Server(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio with our Engine.IO message entry point."""
 
@@ -87,7 +120,9 @@ class _Server(socketio.AsyncServer):  # type: ignore[misc]
         super().__init__(**kwargs)
         self._rt = realtime
         self.eio.metahall_rt = realtime
-        self.eio._async = {**self.eio._async, "websocket": _WebSocket}
+
+    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
+        return _EngineIO
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         await self._rt.on_eio_message(eio_sid, data)
