@@ -19,6 +19,9 @@ from loadtest.chaos import ChaosConfig, run_chaos
 from tests.helpers import requires_service
 from tests.pg import fresh_database, postgres_available
 
+# Each round restarts a real server process: on a busy machine that alone can take 10-20 s.
+pytestmark = pytest.mark.timeout(300)
+
 
 def _small(rounds: int, seed: int, tmp_path: Path, url: str | None = None) -> ChaosConfig:
     return ChaosConfig(rounds=rounds, seed=seed, database_url=url, citizens=12, staff=3,

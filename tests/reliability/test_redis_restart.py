@@ -30,7 +30,7 @@ REDIS_BIN = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 pytestmark = [requires_service("PostgreSQL", postgres_available()),
               requires_service("redis-server", Path(REDIS_BIN).exists()),
-              pytest.mark.timeout(300)]
+              pytest.mark.postgres, pytest.mark.timeout(300)]
 
 
 class OwnRedis:
