@@ -53,3 +53,25 @@ async def test_kill9_loses_nothing_acknowledged_on_postgresql(tmp_path: Path) ->
     async with fresh_database() as url:
         summary = await run_chaos(_small(2, 12, tmp_path, url))
     _check(summary, 2)
+
+
+async def test_the_checker_notices_lost_writes(tmp_path: Path) -> None:
+    """The check itself can fail: acknowledged items missing from the database are counted."""
+    from loadtest.chaos import Ledger, ServerProc, verify
+    from server.db.engine import Database
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'metahall.db'}"
+    db = Database(url)
+    await db.migrate()
+    await db.close()
+    ledger = Ledger()
+    ledger.tickets["t-missing"] = {"number": "A001", "service_id": "s", "user_id": "u",
+                                   "state": "done"}
+    ledger.ratings["t-missing"] = 5
+    ledger.leads["l-missing"] = ("b", "u")
+    ledger.reports.add("r-missing")
+    ledger.actions["a-missing"] = 1
+    check = await verify(ServerProc(tmp_path, None), url, ledger, {})
+    assert set(check["lost"]) == {"tickets", "ratings", "leads", "reports", "actions",
+                                  "audit_reports", "audit_actions"}
+    assert check["lost_count"] == 7
