@@ -4,6 +4,7 @@ plans served by ``GET /api/rooms/{id}/layout``, the background loop, and the dem
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -123,6 +124,7 @@ def _hex(color: str) -> tuple[int, int, int]:
     return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
 
 
+@functools.lru_cache(maxsize=64)  # the same demo pictures for every start in one process
 def _logo(text: str, color: str) -> bytes:
     img = Image.new("RGB", (256, 256), _hex(color))
     d = ImageDraw.Draw(img)
@@ -133,6 +135,7 @@ def _logo(text: str, color: str) -> bytes:
     return out.getvalue()
 
 
+@functools.lru_cache(maxsize=64)
 def _picture(title: str, color: str) -> bytes:
     r, g, b = _hex(color)
     img = Image.new("RGB", (640, 420), (245, 246, 248))

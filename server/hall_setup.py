@@ -27,7 +27,9 @@ SEED_FILE = Path(__file__).resolve().parent / "data" / "hall_services.yaml"
 def load_catalogue_file(path: Path, *, standalone: bool = True) -> Catalogue:
     """Read and check a catalogue file (YAML or JSON); ``CatalogueError`` names the problem."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when the wheel has it: the seed catalogue parses ~10x faster.
+        data = yaml.load(path.read_text(encoding="utf-8"),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as exc:
         raise CatalogueError(f"cannot read {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

@@ -96,8 +96,43 @@ async def drop_postgres_databases() -> None:
     PG_DATABASES.clear()
 
 
+_TEMPLATE: list[Path] = []
+"""A data directory one server has migrated and seeded (SQLite), copied for the next ones."""
+
+
+async def _from_template(data_dir: Path) -> None:
+    """Most tests start a server on an empty SQLite directory, and migrating and seeding one
+    costs about as much as the test: do it once, then copy the database and the demo uploads
+    (never ``secret.key``: each server keeps its own secret, as in production)."""
+    import shutil
+    import tempfile
+
+    if not _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="metahall-template-"))
+        live = await _start(template, {})
+        await live.close()
+        (template / "secret.key").unlink(missing_ok=True)  # noqa: ASYNC240 (tests)
+        _TEMPLATE.append(template)
+    shutil.copytree(_TEMPLATE[0], data_dir, dirs_exist_ok=True)
+
+
+def _is_empty(data_dir: Path) -> bool:
+    return not (data_dir.exists() and any(data_dir.iterdir()))
+
+
 async def start_server(data_dir: Path, **overrides: Any) -> LiveServer:
-    """A real aiohttp server on a free loopback port, in this event loop."""
+    """A real aiohttp server on a free loopback port, in this event loop. On SQLite an empty
+    data directory starts from a migrated, seeded copy (``METAHALL_TEST_FRESH_DB=1``: never)."""
+    if (not os.environ.get("METAHALL_TEST_DATABASE_URL")
+            and os.environ.get("METAHALL_TEST_POSTGRES") != "1"
+            and os.environ.get("METAHALL_TEST_FRESH_DB") != "1"
+            and not {"database_url", "seed_demo"} & overrides.keys()
+            and _is_empty(data_dir)):
+        await _from_template(data_dir)
+    return await _start(data_dir, overrides)
+
+
+async def _start(data_dir: Path, overrides: dict[str, Any]) -> LiveServer:
     env = {"METAHALL_DATA_DIR": str(data_dir), "METAHALL_LOG_LEVEL": "WARNING"}
     db_url = os.environ.get("METAHALL_TEST_DATABASE_URL")
     if os.environ.get("METAHALL_TEST_POSTGRES") == "1" and "database_url" not in overrides:
