@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,9 +184,10 @@ class PageErrors:
         page.on("console", on_console)
 
 
-@pytest.fixture
-def open_page(chromium: Any) -> Iterator[Callable[..., Any]]:
-    """open_page(locale="en-US", viewport=(960, 600), allow=()) → a page in a new browser context.
+@contextmanager
+def page_factory(browser: Any, timeout_ms: int, **context_opts: Any) -> Iterator[Callable[..., Any]]:
+    """make(locale, viewport, allow, init_script) → a page in a new context of ``browser``; on
+    exit the contexts close and any uncaught page error or console error fails the test.
 
     ``allow`` lists console error substrings a test expects (e.g. a refused WebSocket while the
     server is down); anything else logged as an error fails the test.
@@ -193,18 +195,18 @@ def open_page(chromium: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
     watched: list[PageErrors] = []
 
-    def make(
-        locale: str = "en-US", viewport: tuple[int, int] = (960, 600), allow: tuple[str, ...] = ()
-    ) -> Any:
-        context = chromium.new_context(
-            locale=locale, viewport={"width": viewport[0], "height": viewport[1]}
-        )
+    def make(locale: str = "en-US", viewport: tuple[int, int] = (960, 600),
+             allow: tuple[str, ...] = (), init_script: str | None = None) -> Any:
+        context = browser.new_context(
+            locale=locale, viewport={"width": viewport[0], "height": viewport[1]}, **context_opts)
         contexts.append(context)
         page = context.new_page()
         errors = PageErrors(allow=allow)
         errors.watch(page)
         watched.append(errors)
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(timeout_ms)
+        if init_script:
+            page.add_init_script(init_script)
         return page
 
     yield make
@@ -212,6 +214,40 @@ def open_page(chromium: Any) -> Iterator[Callable[..., Any]]:
         context.close()
     problems = [item for errors in watched for item in errors.items]
     assert not problems, "errors in the browser:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def open_page(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """A page in a new context of the shared Chromium (see :func:`page_factory`)."""
+    with page_factory(chromium, 15_000) as make:
+        yield make
+
+
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",  # a test-pattern camera and a beeping microphone
+    "--use-fake-ui-for-media-stream",  # no permission prompt
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",  # plain host candidates between two pages
+]
+
+
+@pytest.fixture(scope="package")
+def media_browser(chromium: Any) -> Iterator[Any]:
+    """A second Chromium from the same Playwright, with fake camera and microphone."""
+    browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                           args=CHROMIUM_ARGS + MEDIA_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def media_page(media_browser: Any) -> Iterator[Callable[..., Any]]:
+    """Pages with camera and microphone granted (fake devices), as :func:`page_factory`."""
+    with page_factory(media_browser, 20_000, permissions=["camera", "microphone"]) as make:
+        yield make
 
 
 @pytest.fixture(scope="session")

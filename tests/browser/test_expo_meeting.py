@@ -5,58 +5,15 @@ peer-to-peer video call (``rtc.signal``, Chromium's fake camera) connects betwee
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PageErrors, ServerProcess
+from tests.browser.conftest import ServerProcess
 from tests.browser.test_expo import PASSWORD, add_user, call, login_and_join
 from tests.browser.test_webclient import join
 
 pytestmark = pytest.mark.browser
-
-MEDIA_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
-
-
-@pytest.fixture(scope="module")
-def media_browser(chromium: Any) -> Iterator[Any]:
-    browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                           args=CHROMIUM_ARGS + MEDIA_ARGS)
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
-@pytest.fixture
-def media_page(media_browser: Any) -> Iterator[Callable[..., Any]]:
-    contexts: list[Any] = []
-    watched: list[PageErrors] = []
-
-    def make(locale: str = "en-US") -> Any:
-        context = media_browser.new_context(locale=locale, viewport={"width": 1200, "height": 800},
-                                            permissions=["camera", "microphone"])
-        contexts.append(context)
-        page = context.new_page()
-        errors = PageErrors()
-        errors.watch(page)
-        watched.append(errors)
-        page.set_default_timeout(20_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    problems = [item for errors in watched for item in errors.items]
-    assert not problems, "errors in the browser:\n" + "\n".join(problems)
-
 
 def test_meeting_reminder_private_chat_and_video(web_server: ServerProcess,
                                                  media_page: Any) -> None:
@@ -68,7 +25,7 @@ def test_meeting_reminder_private_chat_and_video(web_server: ServerProcess,
                  {"username": "meethost", "company": "Meet Co", "slot": "b59"}, org)["booth"]["id"]
     host_token = call(web_server, "POST", "/api/auth/login",
                       {"username": "meethost", "password": PASSWORD})["token"]
-    host = media_page()
+    host = media_page(viewport=(1200, 800))
     login_and_join(host, web_server.url, "meethost", query="?view=2d")
     host.click("#dock-tab-expo-desk")
     host.click("#expo-desk-tab-meetings")
@@ -77,7 +34,7 @@ def test_meeting_reminder_private_chat_and_video(web_server: ServerProcess,
     call(web_server, "POST", f"/api/expo/booths/{booth}/slots",
          {"start": start, "minutes": 15, "count": 1}, host_token)
 
-    visitor = media_page(locale="zh-CN")
+    visitor = media_page(locale="zh-CN", viewport=(1200, 800))
     join(visitor, web_server.url, "访客甲", room="expo:demo", query="?lang=zh-CN&view=2d")
     visitor.click("#dock-tab-expo")
     visitor.locator(f".expo-booth[data-booth-id='{booth}'] .item-main").click()

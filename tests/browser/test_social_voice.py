@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PageErrors, ServerProcess
+from tests.browser.conftest import ServerProcess
 
 pytestmark = pytest.mark.browser
-
-MEDIA_ARGS = [
-    "--use-fake-device-for-media-stream",  # a beeping fake microphone
-    "--use-fake-ui-for-media-stream",  # no permission prompt
-    "--autoplay-policy=no-user-gesture-required",
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",  # plain host candidates between the two
-]
 
 # Every RTCPeerConnection the page makes, so a test can see the voice calls close.
 RECORD_PCS = """
@@ -43,40 +35,11 @@ Object.setPrototypeOf(window.RTCPeerConnection, Original);
 """
 
 
-@pytest.fixture(scope="module")
-def chromium_media(chromium: Any) -> Iterator[Any]:
-    """A second Chromium from the same Playwright, with fake media devices."""
-    browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                           args=CHROMIUM_ARGS + MEDIA_ARGS)
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
 @pytest.fixture
-def media_page(chromium_media: Any) -> Iterator[Callable[..., Any]]:
-    contexts: list[Any] = []
-    watched: list[PageErrors] = []
-
-    def make(locale: str = "en-US", viewport: tuple[int, int] = (1100, 700)) -> Any:
-        context = chromium_media.new_context(
-            locale=locale, viewport={"width": viewport[0], "height": viewport[1]},
-            permissions=["microphone"])
-        contexts.append(context)
-        page = context.new_page()
-        errors = PageErrors()
-        errors.watch(page)
-        watched.append(errors)
-        page.set_default_timeout(15_000)
-        page.add_init_script(RECORD_PCS)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    problems = [item for errors in watched for item in errors.items]
-    assert not problems, "errors in the browser:\n" + "\n".join(problems)
+def voice_page(media_page: Callable[..., Any]) -> Callable[..., Any]:
+    """Media pages that record their RTCPeerConnections."""
+    return lambda locale="en-US": media_page(locale=locale, viewport=(1100, 700),
+                                             init_script=RECORD_PCS)
 
 
 def state(page: Any) -> dict[str, Any]:
@@ -124,10 +87,10 @@ def screenshot(page: Any, name: str) -> None:
 
 
 def test_two_people_near_each_other_talk_and_walking_apart_hangs_up(
-    web_server: ServerProcess, media_page: Any
+    web_server: ServerProcess, voice_page: Any
 ) -> None:
-    a = media_page()
-    b = media_page(locale="zh-CN")
+    a = voice_page()
+    b = voice_page(locale="zh-CN")
     enter(a, web_server.url, "Alice", "social:cafe")
     enter(b, web_server.url, "Bao", "social:cafe")
     a_id = state(a)["user"]["id"]

@@ -10,60 +10,19 @@ import json
 import os
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PageErrors, ServerProcess
+from tests.browser.conftest import ServerProcess
 from tests.browser.test_hall_ui import STAFF_PASSWORD, add_user, login_and_join
 from tests.browser.test_webclient import join, state
 
 pytestmark = pytest.mark.browser
 
-MEDIA_ARGS = [
-    "--use-fake-device-for-media-stream",  # a test pattern camera and a beeping microphone
-    "--use-fake-ui-for-media-stream",  # no permission prompt
-    "--autoplay-policy=no-user-gesture-required",
-]
 SHOTS = Path(os.environ.get("METAHALL_STAGE_SHOTS", "/tmp/metahall-stage-shots"))
-
-
-@pytest.fixture(scope="module")
-def media_browser(chromium: Any) -> Iterator[Any]:
-    """A second Chromium from the same Playwright, with fake camera and microphone."""
-    browser = chromium.browser_type.launch(executable_path=CHROMIUM,
-                                           args=CHROMIUM_ARGS + MEDIA_ARGS, headless=True)
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
-@pytest.fixture
-def media_page(media_browser: Any) -> Iterator[Any]:
-    contexts: list[Any] = []
-    watched: list[PageErrors] = []
-
-    def make(locale: str = "en-US", viewport: tuple[int, int] = (1100, 720)) -> Any:
-        context = media_browser.new_context(
-            locale=locale, viewport={"width": viewport[0], "height": viewport[1]},
-            permissions=["camera", "microphone"])
-        contexts.append(context)
-        page = context.new_page()
-        errors = PageErrors()
-        errors.watch(page)
-        watched.append(errors)
-        page.set_default_timeout(20_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    problems = [item for errors in watched for item in errors.items]
-    assert not problems, "errors in the browser:\n" + "\n".join(problems)
 
 
 def http(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
@@ -101,7 +60,7 @@ def test_speaker_goes_live_and_a_visitor_at_the_stage_watches(
         "mode": "embed", "embed_url": "https://live.example.com/meetup.m3u8"}, admin)
 
     # The speaker (Chinese UI) opens the stage panel and goes live with the fake camera.
-    speaker = media_page(locale="zh-CN")
+    speaker = media_page(locale="zh-CN", viewport=(1100, 720))
     login_and_join(speaker, url, "stage-speaker", room="expo:demo", query="?view=2d&lang=zh-CN")
     assert "stage" in state(speaker)["panels"]["available"]
     speaker.click("#dock-tab-stage")
@@ -111,7 +70,7 @@ def test_speaker_goes_live_and_a_visitor_at_the_stage_watches(
     assert "您正在直播" in (speaker.text_content(".stage-speaker-text") or "")
 
     # A visitor (English UI) sees it live; too far away to watch, walks to the stage, watches.
-    viewer = media_page()
+    viewer = media_page(viewport=(1100, 720))
     join(viewer, url, "Visitor", room="expo:demo", query="?view=2d&lang=en")
     viewer.click("#dock-tab-stage")
     viewer.locator(".stage-now .stage-badge.live").wait_for()

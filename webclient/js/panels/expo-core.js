@@ -8,9 +8,9 @@
 // The private channels "booth:<id>" and "meeting:<id>" are kept in an ExpoChats store (here)
 // and shown by chatView(); texts always go in through textContent.
 
+import { ChannelChats } from "./channel-chat.js";
 import { button, el } from "./dom.js";
 
-const MAX_PER_CHANNEL = 200;
 const WAYPOINT_M = 0.9;
 
 export function ensureExpoStyles() {
@@ -90,63 +90,9 @@ export async function upload(ctx, boothId, file, purpose) {
 }
 
 /** Messages of the private channels booth:<id> and meeting:<id>. */
-export class ExpoChats {
+export class ExpoChats extends ChannelChats {
   constructor(ctx) {
-    this.ctx = ctx;
-    this.messages = new Map();
-    this.ids = new Set();
-    this.listeners = new Set();
-    this.off = ctx.transport.on("chat", (m) => this.receive(m));
-    this._onModeration = (e) => {
-      const n = e.detail;
-      if (n?.action === "redact" && n.message_id) {
-        for (const [ch, list] of this.messages) {
-          for (const m of list) if (m.id === n.message_id) { m.redacted = true; m.text = ""; this._changed(ch); }
-        }
-      }
-    };
-    document.addEventListener("metahall:moderation", this._onModeration);
-  }
-
-  dispose() {
-    this.off?.();
-    document.removeEventListener("metahall:moderation", this._onModeration);
-    this.listeners.clear();
-  }
-
-  subscribe(fn) {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  _changed(channel) {
-    for (const fn of this.listeners) {
-      try { fn(channel); } catch (err) { console.error(err); }
-    }
-  }
-
-  receive(msg) {
-    if (!msg || typeof msg.channel !== "string" || !/^(booth|meeting):/.test(msg.channel)) return;
-    if (msg.id && this.ids.has(msg.id)) return;
-    if (msg.id) this.ids.add(msg.id);
-    let list = this.messages.get(msg.channel);
-    if (!list) this.messages.set(msg.channel, (list = []));
-    const from = msg.from && typeof msg.from === "object" ? msg.from : {};
-    list.push({ id: msg.id ?? null, userId: from.user_id ?? null, name: String(from.display_name ?? "?"),
-      text: String(msg.text ?? ""), ts: typeof msg.ts === "number" ? msg.ts : Date.now() });
-    if (list.length > MAX_PER_CHANNEL) list.splice(0, list.length - MAX_PER_CHANNEL);
-    this._changed(msg.channel);
-  }
-
-  list(channel) { return this.messages.get(channel) ?? []; }
-
-  async send(channel, text) {
-    const ack = await this.ctx.transport.request("chat", { channel, text });
-    if (ack?.ok && ack.id && !this.ids.has(ack.id)) {
-      const u = this.ctx.user ?? {};
-      this.receive({ id: ack.id, channel, from: { user_id: u.id, display_name: u.display_name }, text, ts: Date.now() });
-    }
-    return ack;
+    super(ctx, (channel) => /^(booth|meeting):/.test(channel));
   }
 }
 

@@ -6,80 +6,21 @@
 // shown from the moment the ticket was called (`since`, server ms), so the next citizen at the same
 // counter never sees the previous one's messages. Text goes in through textContent only.
 
+import { ChannelChats } from "./channel-chat.js";
 import { el } from "./dom.js";
 
-const MAX_PER_CHANNEL = 200;
-
-export class CounterChats {
+export class CounterChats extends ChannelChats {
   constructor(ctx) {
-    this.ctx = ctx;
-    /** @type {Map<string, object[]>} channel → messages {id, userId, name, text, ts, redacted} */
-    this.messages = new Map();
-    this.ids = new Set();
+    super(ctx, (channel) => channel.startsWith("counter:"));
     /** @type {Map<string, number>} channel → ts of the newest message the user has seen */
     this.seen = new Map();
-    this.listeners = new Set();
-    this.off = ctx.transport.on("chat", (m) => this.receive(m));
-    this._onModeration = (e) => {
-      const n = e.detail;
-      if (n?.action === "redact" && n.message_id) this.redact(n.message_id);
-    };
-    document.addEventListener("metahall:moderation", this._onModeration);
   }
 
-  dispose() {
-    this.off?.();
-    document.removeEventListener("metahall:moderation", this._onModeration);
-    this.listeners.clear();
-  }
-
-  subscribe(fn) {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  _changed(channel) {
-    for (const fn of this.listeners) {
-      try { fn(channel); } catch (err) { console.error(err); }
-    }
-  }
-
-  /** An incoming `chat`; only counter channels are kept here. */
-  receive(msg) {
-    if (!msg || typeof msg.channel !== "string" || !msg.channel.startsWith("counter:")) return;
-    if (msg.id && this.ids.has(msg.id)) return;
-    const from = msg.from && typeof msg.from === "object" ? msg.from : {};
-    let list = this.messages.get(msg.channel);
-    if (!list) this.messages.set(msg.channel, (list = []));
-    list.push({
-      id: msg.id ?? null,
-      userId: from.user_id ?? null,
-      name: String(from.display_name ?? "?"),
-      text: String(msg.text ?? ""),
-      ts: typeof msg.ts === "number" ? msg.ts : Date.now(),
-      redacted: false,
-    });
-    if (msg.id) this.ids.add(msg.id);
-    if (list.length > MAX_PER_CHANNEL) list.splice(0, list.length - MAX_PER_CHANNEL);
-    this._changed(msg.channel);
+  received(channel, m) {
     // A view showing the conversation marks it seen while handling _changed; if none did, say so.
-    const m = list[list.length - 1];
-    if (m.userId && m.userId !== this.ctx.user?.id && m.ts > (this.seen.get(msg.channel) ?? 0)) {
+    if (m.userId && m.userId !== this.ctx.user?.id && m.ts > (this.seen.get(channel) ?? 0)) {
       this.ctx.toast("panel.hall_chat.new_message", { name: m.name, text: m.text.slice(0, 80) });
     }
-  }
-
-  redact(messageId) {
-    for (const [channel, list] of this.messages) {
-      for (const m of list) {
-        if (m.id === messageId) { m.redacted = true; m.text = ""; this._changed(channel); }
-      }
-    }
-  }
-
-  /** Messages of `channel` since `since` (server ms), oldest first. */
-  list(channel, since = 0) {
-    return (this.messages.get(channel) ?? []).filter((m) => m.ts >= since);
   }
 
   /** How many messages from the other side the user has not seen yet. */
@@ -96,16 +37,6 @@ export class CounterChats {
       this.seen.set(channel, newest);
       this._changed(channel);
     }
-  }
-
-  /** Sends; resolves with the ack. The server echoes the message to us; if it has not, add it. */
-  async send(channel, text) {
-    const ack = await this.ctx.transport.request("chat", { channel, text });
-    if (ack?.ok && ack.id && !this.ids.has(ack.id)) {
-      const u = this.ctx.user ?? {};
-      this.receive({ id: ack.id, channel, from: { user_id: u.id, display_name: u.display_name }, text, ts: Date.now() });
-    }
-    return ack;
   }
 }
 
