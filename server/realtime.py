@@ -24,7 +24,7 @@ from rooms.client import Client
 from rooms.errors import BadRequest, MetahallError, NotFound, RateLimited
 from rooms.payloads import require_mapping
 from server.auth.tokens import TokenError
-from server.errors import error_body, unavailable_from
+from server.errors import UNAVAILABLE_TEXTS, error_body, unavailable_from
 from server.http_api import client_ip
 from server.limits import ConnectionLimits
 from server.outbox import SocketOutbox
@@ -272,7 +272,8 @@ class Realtime:
         except Exception as exc:  # database down: refuse clearly, the client retries
             log.warning("connect refused, accounts unavailable: %s", exc)
             raise socketio.exceptions.ConnectionRefusedError(
-                "Service unavailable", {"code": "unavailable", "message": "try again"}) from exc
+                "Service unavailable", {"code": "unavailable", "message": UNAVAILABLE_TEXTS["en"],
+                                        "texts": dict(UNAVAILABLE_TEXTS)}) from exc
         if user is None or user.token_version != claims.token_version:
             raise socketio.exceptions.ConnectionRefusedError(
                 "Authentication failed", {"code": "auth", "message": "token revoked"})

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 from sqlalchemy import func, select
 
 from server.db.models import HallTicketRow, Report, User
@@ -103,6 +104,22 @@ async def _http_guest(url: str) -> tuple[int, dict[str, Any]]:
             return r.status, await r.json()
 
 
+async def _refused_connect(url: str, token: str) -> dict[str, Any]:
+    """What a new Socket.IO connection is told when the server cannot check its account."""
+    sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
+    got: list[Any] = []
+    sio.on("connect_error", got.append)
+    try:
+        await sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=30)
+    except socketio.exceptions.ConnectionError:
+        pass
+    else:
+        await sio.disconnect()
+        raise AssertionError("connected while the database was down")
+    assert got, "no connect_error"
+    return dict(got[0])
+
+
 async def _counts(live: LiveServer) -> tuple[int, int, int]:
     async with live.app.db.session() as s:
         tickets = (await s.execute(select(func.count()).select_from(HallTicketRow))).scalar_one()
@@ -112,7 +129,8 @@ async def _counts(live: LiveServer) -> tuple[int, int, int]:
 
 
 async def outage_scenario(live: LiveServer, down: Callable[[], Awaitable[None]],
-                          up: Callable[[], Awaitable[None]]) -> dict[str, float]:
+                          up: Callable[[], Awaitable[None]], *,
+                          reads_down: bool) -> dict[str, float]:
     app = live.app
     tokens = [await live_token(app, f"citizen{i}") for i in range(3)]
     clients: list[RecordingClient] = [await connect(live.url, tok) for tok, _ in tokens]
@@ -132,6 +150,10 @@ async def outage_scenario(live: LiveServer, down: Callable[[], Awaitable[None]],
         _assert_unavailable(report)
         status, body = await _http_guest(live.url)
         assert status == 503 and body["error"]["code"] == "unavailable", (status, body)
+        if reads_down:  # (a locked SQLite still serves reads: signing in works there)
+            refused = await _refused_connect(live.url, tokens[2][0])
+            refused = refused.get("data", refused)
+            assert refused.get("code") == "unavailable" and refused["texts"]["zh-CN"], refused
         # Nothing half-done in memory either: no ticket for the failed take.
         assert all(t.user_id != tokens[1][1] for t in app.hall.state.tickets.values())
         mine = await clients[1].call("queue.mine", {}, timeout=30)  # reads appointments too
@@ -188,7 +210,7 @@ async def test_postgresql_cut_off_and_back_without_restart(tmp_path: Path) -> No
             assert via_proxy != url and PG_USER in via_proxy
             live = await start_server(tmp_path, database_url=via_proxy)
             try:
-                figures = await outage_scenario(live, proxy.cut, proxy.restore)
+                figures = await outage_scenario(live, proxy.cut, proxy.restore, reads_down=True)
             finally:
                 await live.close()
     finally:
@@ -214,7 +236,7 @@ async def test_sqlite_locked_database_and_back_without_restart(
         conn.close()
 
     try:
-        figures = await outage_scenario(live, lock, unlock)
+        figures = await outage_scenario(live, lock, unlock, reads_down=False)
     finally:
         for conn in holder:
             conn.close()
