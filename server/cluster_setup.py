@@ -52,6 +52,12 @@ def _wire(app: App, cluster: Cluster) -> None:
     async def mod_sync(_msg: dict[str, Any]) -> None:
         await app.mod.sync_once()
 
+    async def auth_revoked(msg: dict[str, Any]) -> None:  # logout, password or role change
+        from server.http_api import drop_local_connections
+
+        if isinstance(msg.get("user_id"), str):
+            drop_local_connections(app, msg["user_id"])
+
     registry.place = place
     registry.on_gone = cluster.release
     cluster.hosted = lambda: {room.id for room in registry.rooms()}
@@ -59,6 +65,7 @@ def _wire(app: App, cluster: Cluster) -> None:
     cluster.load = lambda: (len(realtime.clients), sum(1 for _ in registry.rooms()))
     cluster.on_lease_lost = lease_lost
     cluster.on("mod.sync", mod_sync)
+    cluster.on("auth.revoked", auth_revoked)
     attach_hall(app, cluster)
     _attach_expo(app, cluster)
 

@@ -16,7 +16,8 @@ from server.auth.tokens import TokenError
 if TYPE_CHECKING:
     from server.app import App
 
-__all__ = ["routes", "APP_KEY", "json_body", "current_user", "client_ip", "drop_connections"]
+__all__ = ["routes", "APP_KEY", "json_body", "current_user", "client_ip", "drop_connections",
+           "drop_local_connections"]
 
 routes = web.RouteTableDef()
 APP_KEY: web.AppKey[App] = web.AppKey("metahall", object)  # type: ignore[arg-type]
@@ -84,7 +85,14 @@ WHILE_BANNED = frozenset({
 
 
 def drop_connections(app: App, user_id: str) -> int:
-    """Close the user's Socket.IO connections on this process (their tokens were revoked)."""
+    """Close the user's Socket.IO connections (their tokens were revoked): here, and in the
+    cluster mode on every other process too (bus message ``auth.revoked``)."""
+    if app.cluster is not None:
+        app.spawn(app.cluster.publish("auth.revoked", user_id=user_id), "auth-revoked")
+    return drop_local_connections(app, user_id)
+
+
+def drop_local_connections(app: App, user_id: str) -> int:
     clients = app.realtime.presence(user_id)
     for c in clients:
         app.realtime.outbox.disconnect(c.sid)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,7 +20,16 @@ from sqlalchemy import delete
 
 from server.auth.tokens import TokenSigner
 from server.db.models import User
-from tests.helpers import LiveServer, connect, start_server, wait_for
+from tests.helpers import (
+    REDIS_URL,
+    LiveServer,
+    connect,
+    redis_available,
+    requires_service,
+    start_server,
+    wait_for,
+)
+from tests.pg import fresh_database, postgres_available
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -306,3 +317,39 @@ async def test_forged_tokens_never_pass(server: LiveServer) -> None:
         for header in (token, "Basic " + token, "bearer " + token, "Bearer"):
             async with s.get(server.url + "/api/me", headers={"Authorization": header}) as r:
                 assert r.status == 401, header
+
+
+@requires_service("PostgreSQL", postgres_available())
+@requires_service("Redis", redis_available())
+async def test_logout_on_one_process_closes_connections_on_the_other(tmp_path: Path) -> None:
+    """Cluster mode (two in-process nodes on PostgreSQL and Redis): the revocation travels on
+    the bus (``auth.revoked``) and closes the connection held by the other process."""
+    prefix = "mhtest-" + uuid.uuid4().hex[:10]
+    async with fresh_database() as db:
+        nodes = []
+        try:
+            for i in (1, 2):
+                nodes.append(await start_server(tmp_path, database_url=db, redis_url=REDIS_URL,
+                                                redis_prefix=prefix, node_id=f"n{i}"))
+            a, b = nodes
+            async with aiohttp.ClientSession() as s:
+                async with s.post(f"{a.url}/api/auth/register",
+                                  json={"username": "roamer", "password": "password-1"}) as r:
+                    assert r.status == 201
+                    token = (await r.json())["token"]
+            on_b = await connect(b.url, token)
+            async with aiohttp.ClientSession() as s, s.post(
+                    f"{a.url}/api/auth/logout", headers={"Authorization": f"Bearer {token}"}) as r:
+                assert r.status == 200
+            await wait_for(lambda: not on_b.sio.connected, timeout=10)
+            await on_b.close()
+        finally:
+            for node in reversed(nodes):
+                await node.close()
+            import redis.asyncio as aioredis
+
+            r = aioredis.Redis.from_url(REDIS_URL)
+            keys = [k async for k in r.scan_iter(f"{prefix}:*")]
+            if keys:
+                await r.delete(*keys)
+            await r.aclose()
