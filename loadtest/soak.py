@@ -21,7 +21,8 @@ What the bots do, all in one generator process (lean Engine.IO/Socket.IO frames,
 * ``--rtc-bots`` of the walkers also open a WebRTC ``state`` channel after joining (an aiortc
   peer on the server; their moves go on it), so the peer count has something to give back;
 * ``--churn`` % of the walking bots per minute disconnect and reconnect (and join again); a
-  WebRTC bot closes its peer first half of the time and otherwise just drops the connection.
+  WebRTC bot closes its peer first half of the time and otherwise just drops the connection;
+* a bot the server disconnects counts an error and reconnects a few seconds later.
 
 Every ``--sample-s`` seconds it scrapes ``/metrics`` (tick p50/p99/max of the last 30 s,
 asyncio tasks, open file descriptors, aiortc peers, Socket.IO sessions, room instances) and
@@ -128,6 +129,7 @@ class Bot:
     conn: SioConnection | None = None
     reader: asyncio.Task[None] | None = None
     closing: bool = False
+    dropped: bool = False
     walking: bool = False
     citizen: bool = False
     rtc: bool = False
@@ -378,6 +380,7 @@ class Soak:
             bot.walking = False
         if not bot.closing and not self.stop.is_set():
             self.tally.err(f"disconnect_{reason or 'closed'}")
+            bot.dropped = True  # the reviver brings it back, as a real client would
 
     async def detach(self, bot: Bot) -> None:
         bot.closing, bot.walking = True, False
@@ -409,8 +412,8 @@ class Soak:
             delay = nxt - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            elif -delay > 1.0:
-                nxt = loop.time()  # fell a second behind: do not try to catch up
+            elif -delay > period:
+                nxt = loop.time()  # fell behind: no catch-up burst (a client sends <= 10 Hz)
             for bot in self.bots:
                 conn = bot.conn
                 if not bot.walking or conn is None or conn.closed:
@@ -466,7 +469,7 @@ class Soak:
         while not self.stop.is_set():
             await _sleep_unless(self.stop, rng.uniform(2.0, 20.0))
             conn = bot.conn
-            if self.stop.is_set() or conn is None or not self.services:
+            if self.stop.is_set() or conn is None or conn.closed or not self.services:
                 continue
             service = rng.choice(self.services)
             try:
@@ -586,6 +589,22 @@ class Soak:
                 await asyncio.sleep(self.rng.uniform(0.1, 1.0))
                 if await self.attach(http, bot):
                     self.tally.inc("churn_reconnects")
+
+    async def reviver(self) -> None:
+        """Bots the server dropped reconnect after a pause (a few at a time), as clients do."""
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(timeout=timeout,
+                                         connector=aiohttp.TCPConnector(limit=0)) as http:
+            while not self.stop.is_set():
+                await _sleep_unless(self.stop, 2.0)
+                dropped = [b for b in self.bots if b.dropped and not b.closing][:20]
+                for bot in dropped:
+                    if self.stop.is_set():
+                        break
+                    bot.dropped = False
+                    await self.detach(bot)
+                    if await self.attach(http, bot):
+                        self.tally.inc("reconnects_after_drop")
 
     async def lag(self) -> None:
         while not self.stop.is_set():
@@ -745,7 +764,7 @@ async def run_soak(args: argparse.Namespace, keep: dict[str, Any] | None = None
                 raise RuntimeError("no bot could join")
 
             soak.tasks = [asyncio.create_task(soak.mover()), asyncio.create_task(soak.chatter()),
-                          asyncio.create_task(soak.churner())]
+                          asyncio.create_task(soak.churner()), asyncio.create_task(soak.reviver())]
             soak.tasks += [asyncio.create_task(soak.staff(c, cid, r)) for c, cid, r, _ in
                            staff_tasks]
             soak.tasks += [asyncio.create_task(soak.citizen(b)) for b in soak.bots if b.citizen]
@@ -922,12 +941,15 @@ async def _shutdown_check(soak: Soak, http: aiohttp.ClientSession, pid: int,
 
 def queue_consistency(t: Tally) -> dict[str, Any]:
     """Numbers issued are unique within a service; everything staff finished was issued to a
-    bot; every queue.done a bot saw matches what staff finished it with."""
+    bot (or to one whose ``queue.take`` ack was lost with its connection: the server issued the
+    ticket, the bot never heard of it; at most one such ticket per lost ack); every queue.done
+    a bot saw matches what staff finished it with."""
     seen: dict[tuple[str, str], int] = {}
     for service, number in t.tickets.values():
         seen[(service, number)] = seen.get((service, number), 0) + 1
     dup = sum(n - 1 for n in seen.values() if n > 1)
     unknown_finished = [tid for tid in t.finished if tid not in t.tickets]
+    lost_acks = t.errors.get("take_no_ack", 0)
     mismatched = [tid for tid, outcome in t.done_seen.items()
                   if tid in t.finished and t.finished[tid] != outcome]
     return {
@@ -936,11 +958,12 @@ def queue_consistency(t: Tally) -> dict[str, Any]:
         "called": len(t.called),
         "finished": len(t.finished),
         "finished_not_issued": len(unknown_finished),
+        "take_acks_lost": lost_acks,
         "done_seen": len(t.done_seen),
         "done_outcome_mismatch": len(mismatched),
         "left": t.counts.get("tickets_left", 0),
         "ratings": t.counts.get("ratings", 0),
-        "consistent": dup == 0 and not unknown_finished and not mismatched,
+        "consistent": dup == 0 and len(unknown_finished) <= lost_acks and not mismatched,
     }
 
 
@@ -1028,7 +1051,7 @@ def to_markdown(r: dict[str, Any]) -> str:
         f"{r.get('queue_setup', {}).get('staff', 0)} staff serving (mean {c['serve_s']} s), "
         f"{c['churn']} %/min reconnecting, {c['rtc_bots']} with a WebRTC state channel "
         f"({r['tally']['counts'].get('rtc_links', 0)} peers opened in all). Server: "
-        f"{'started by the soak, pinned to CPU 0' if r['server']['own'] else r['server']['url']}"
+        f"{_server_words(r)}"
         f"; machine {r['machine']['cpus']} CPUs, Python {r['machine']['python']}. "
         f"Ramp: {r.get('ramp', {}).get('joined')} joined in {r.get('ramp', {}).get('seconds')} s.",
         "",
@@ -1087,10 +1110,12 @@ def to_markdown(r: dict[str, Any]) -> str:
         f"numbers issued (take ack p50 {t['take_ack_ms']['p50']} ms, p99 "
         f"{t['take_ack_ms']['p99']} ms), {q['called']} called, {q['finished']} finished, "
         f"{q['left']} left the queue, {q['ratings']} ratings; duplicate numbers "
-        f"{q['duplicate_numbers']}, finished but never issued {q['finished_not_issued']}, "
+        f"{q['duplicate_numbers']}, finished but not known as issued {q['finished_not_issued']} "
+        f"(take acks lost with a connection: {q['take_acks_lost']}), "
         f"queue.done outcome mismatches {q['done_outcome_mismatch']} → "
         f"{'consistent' if q['consistent'] else 'INCONSISTENT'}. Reconnects (churn): "
-        f"{cnt.get('churn_reconnects', 0)}.",
+        f"{cnt.get('churn_reconnects', 0)}; bots dropped by the server and reconnected: "
+        f"{cnt.get('reconnects_after_drop', 0)}.",
         "",
         f"Errors: {json.dumps(t['errors']) if t['errors'] else 'none'}.",
         "",
@@ -1108,6 +1133,13 @@ def to_markdown(r: dict[str, Any]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _server_words(r: dict[str, Any]) -> str:
+    if not r["server"]["own"]:
+        return str(r["server"]["url"])
+    return "started by the soak" + ("" if r["config"].get("no_pin") else
+                                    ", pinned to CPU 0 (the bots on CPU 1)")
 
 
 def _word(v: dict[str, Any]) -> str:
