@@ -144,6 +144,19 @@ async def seed(url: str) -> dict[str, Any]:
     return out
 
 
+async def staff(url: str) -> RecordingClient:
+    """A clerk (registered, made staff by the admin) connected in the hall."""
+    admin, _ = await login(url, "boss", ADMIN_PW)
+    await Api(url).call("POST", "/api/auth/register", {"username": "clerk",
+                                                       "password": "clerk-pass-1"})
+    status, body = await admin.call("PUT", "/api/admin/users/clerk/roles", {"roles": ["staff"]})
+    assert status == 200, body
+    api, _ = await login(url, "clerk", "clerk-pass-1")
+    client = await connect(url, api.token)
+    assert (await client.call("join", {"room": "hall:main"}))["ok"]
+    return client
+
+
 def signed_in(page: Any, url: str, name: str, room: str) -> str:
     page.goto(f"{url}/?view=2d")
     page.fill("#guest-name", name)
@@ -217,12 +230,26 @@ def test_payloads_show_as_text_in_the_web_client(xss_server: ServerProcess,
         shown(visitor, IMG, ".stage-qa-list")
         clean(visitor)
 
-        # Service hall: the renamed service in the queue panel.
+        # Service hall: the renamed service in the queue panel; the clerk's consultation chat.
         citizen = open_page(viewport=(1200, 800))
         signed_in(citizen, url, "Citizen", "hall:main")
         citizen.click("#dock-tab-queue")
         shown(citizen, IMG)
+        citizen.fill("#queue-guide-input", "社保")
+        citizen.click(".queue-guide button[type=submit]")
+        service = citizen.locator(".queue-service[data-service-id='social_insurance']")
+        service.wait_for()
+        assert IMG in (service.text_content() or "")
+        service.locator(".queue-take").click()
+        citizen.locator(".queue-ticket[data-status='waiting']").wait_for()
+        clerk = users.run(staff(url))
+        assert users.run(clerk.call("counter.open", {"counter_id": "c4"}))["ok"]
+        assert users.run(clerk.call("counter.next", {"counter_id": "c4"}))["ok"]
+        said = users.run(clerk.call("chat", {"channel": "counter:c4", "text": SVG + " counter"}))
+        assert said["ok"], said
+        shown(citizen, SVG + " counter")
         clean(citizen)
+        users.run(clerk.close())
         users.run(attacker.close())
     finally:
         users.close()
