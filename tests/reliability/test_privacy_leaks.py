@@ -1,11 +1,14 @@
 """Nothing private reaches a non-member: private spaces (listing, joining, their chat), direct
-messages, the counter consultation and booth channels, and WebRTC signalling across rooms.
+messages, the counter consultation, booth and meeting channels, and WebRTC signalling across
+rooms.
 
 Every "did not receive" check first waits for a later marker message that the observer *does*
 receive, so the absence is not just a matter of not having waited long enough."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -187,10 +190,11 @@ async def test_booth_channel_is_only_for_its_staff_and_visitors_at_it(server: Li
     admin = await organiser(server)
     a_http, _, booth_a = await exhibitor(server, admin, "alice", "b1")
     b_http, _, _ = await exhibitor(server, admin, "bob", "b2")
-    (visitor, _, _), = await people(server, ("Far", "citizen"))
+    (visitor, _, _), (guest_b, _, _) = await people(server, ("Far", "citizen"),
+                                                     ("Booker", "citizen"))
     staff_a = await connect(server.url, a_http.token)
     staff_b = await connect(server.url, b_http.token)
-    everyone = [staff_a, staff_b, visitor]
+    everyone = [staff_a, staff_b, visitor, guest_b]
     try:
         for x in everyone:
             assert (await x.call("join", {"room": "expo:demo"}))["ok"]
@@ -205,6 +209,24 @@ async def test_booth_channel_is_only_for_its_staff_and_visitors_at_it(server: Li
         # A meeting channel that does not exist is nobody's.
         ack = await visitor.call("chat", {"channel": "meeting:" + "0" * 32, "text": "hi"})
         assert not ack["ok"] and ack["error"]["code"] in ("not_found", "forbidden")
+        # A meeting: its channel opens a minute before the start, for the visitor and the host.
+        start = int(time.time() * 1000) + 61_500
+        slots = await staff_a.call("slot.add", {"booth_id": booth_a, "start": start, "minutes": 10})
+        assert slots["ok"], slots
+        booked = await guest_b.call("meeting.book", {"slot_id": slots["slots"][0]["id"]})
+        assert booked["ok"], booked
+        channel = booked["meeting"]["channel"]
+        await asyncio.sleep(max(0.0, (start - 60_000) / 1000 - time.time()) + 0.3)
+        secret = "meeting-" + uuid.uuid4().hex[:6]
+        ack = await guest_b.call("chat", {"channel": channel, "text": secret})
+        assert ack["ok"], ack
+        await staff_a.wait("chat", lambda m: m["text"] == secret)
+        for outsider in (staff_b, visitor):  # another booth's staff; another visitor
+            ack = await outsider.call("chat", {"channel": channel, "text": "me too"})
+            assert not ack["ok"] and ack["error"]["code"] == "forbidden", ack
+        await marker(staff_a, [staff_a, staff_b, visitor])
+        for outsider in (staff_b, visitor):
+            assert secret not in everything(outsider)
     finally:
         for x in everyone:
             await x.close()
