@@ -56,22 +56,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "chaos-pass-1"
 REASONS = ("spam", "harassment", "other")
 
-_SETUP = """
-import asyncio, sys
-from server.app import App
-from server.settings import Settings
-
-async def main(n: int, password: str) -> None:
-    app = App(Settings.from_env())
-    await app.db.migrate()
-    await app.accounts.register("chaos-mod", password, "chaos-mod", roles="moderator")
-    for i in range(n):
-        await app.accounts.register(f"chaos-staff{i:02d}", password, f"staff{i}", roles="staff")
-    await app.db.close()
-
-asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
-"""
-
 
 @dataclass
 class ChaosConfig:
@@ -128,17 +112,21 @@ class ServerProc:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def run_py(self, *args: str) -> tuple[int, str]:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, *args, env=self.env, cwd=str(ROOT),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        out, _ = await asyncio.wait_for(proc.communicate(), 120)
-        return int(proc.returncode or 0), out.decode(errors="replace")
-
     async def setup_accounts(self, staff: int) -> None:
-        rc, out = await self.run_py("-c", _SETUP, str(staff), PASSWORD)
-        if rc != 0:
-            raise RuntimeError(f"account setup failed: {out[-1500:]}")
+        """Staff and moderator accounts before the first start (what ``metahall user add``
+        does), in this process: no second Python start-up."""
+        from server.app import App
+        from server.settings import Settings
+
+        app = App(Settings.from_env(self.env))
+        try:
+            await app.db.migrate()
+            await app.accounts.register("chaos-mod", PASSWORD, "chaos-mod", roles="moderator")
+            for i in range(staff):
+                await app.accounts.register(f"chaos-staff{i:02d}", PASSWORD, f"staff{i}",
+                                            roles="staff")
+        finally:
+            await app.db.close()
 
     async def start(self) -> float:
         """Start ``metahall serve``; the seconds until ``/healthz`` answers."""
