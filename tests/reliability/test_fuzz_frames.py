@@ -140,7 +140,10 @@ def generated_frames(n: int) -> list[str | bytes]:
 async def test_raw_frames_never_take_the_server_down(server: LiveServer,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR)
+    # Drawn before anyone connects: generating blocks the loop, and a client that misses its
+    # pings for 30 s is rightly dropped.
     frames = crafted_frames() + generated_frames(examples(600))
+    polling_bodies = generated_frames(examples(40))
     t_victim, _ = await guest(server.url, "victim")
     victim = await connect(server.url, t_victim)
     assert (await victim.call("join", {"room": "hall:main"}))["ok"]
@@ -178,7 +181,7 @@ async def test_raw_frames_never_take_the_server_down(server: LiveServer,
             await big.close()
 
         # Polling transport junk: no 5xx, the process keeps serving.
-        polling = await _polling_junk(http, server.url)
+        polling = await _polling_junk(http, server.url, polling_bodies)
         tally["polling"] += polling
 
     inputs = tally["sent"] + tally["refused_closed"] + polling
@@ -248,7 +251,8 @@ async def _junk_text_keeps_the_session(http: aiohttp.ClientSession, live: LiveSe
         assert all(c.user.display_name != "raw1" for c in room.clients.values())
 
 
-async def _polling_junk(http: aiohttp.ClientSession, url: str) -> int:
+async def _polling_junk(http: aiohttp.ClientSession, url: str,
+                        bodies: list[str | bytes]) -> int:
     """Engine.IO long-polling with bad parameters and bodies; returns requests made."""
     base = url + "/socket.io/"
     async with http.get(base, params={"EIO": "4", "transport": "polling"}) as r:
@@ -283,7 +287,7 @@ async def _polling_junk(http: aiohttp.ClientSession, url: str) -> int:
         assert r.status == 413
     async with http.get(base, params={"EIO": "4", "transport": "polling", "sid": sid}) as r:
         assert r.status == 400  # that session is gone
-    for body in generated_frames(examples(40)):
+    for body in bodies:
         data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
         cases.append(("POST", {"EIO": "4", "transport": "polling", "sid": sid}, data))
     for method, params, body in cases:
