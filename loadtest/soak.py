@@ -35,8 +35,10 @@ fresh bots connect and join, the server gets SIGTERM (``--signal``), and the rep
 many bots got the ``system`` notice with code ``shutdown`` and how long the process took to exit
 (only on a server this command started, or with ``--shutdown-check`` on ``--server-pid``).
 
-Writes ``<out>.json`` (config, samples, summary), ``<out>.md`` (tables and verdict) and
-``<out>.png`` (RSS and tick p99 over time).
+Writes ``<out>.json`` (config, samples, summary), ``<out>.md`` (tables and verdict),
+``<out>.png`` (RSS, tick p50/p99, CPU, tasks and fds over time) and ``<out>.server.log``.
+Exit status: 0 pass, 3 fail, 4 inconclusive (a flatness or error miss while other processes
+took more than 20 % of the server's core), 1 could not run.
 """
 
 from __future__ import annotations
@@ -1257,7 +1259,8 @@ def main(argv: list[str] | None = None) -> int:
     out.with_name(out.name + ".md").write_text(md, encoding="utf-8")
     plot(result, out.with_name(out.name + ".png"))
     print(md)
-    return 0 if result["verdict"]["pass"] else 3
+    v = result["verdict"]
+    return 0 if v["pass"] else (4 if v.get("inconclusive") else 3)
 
 
 if __name__ == "__main__":
