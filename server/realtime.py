@@ -259,12 +259,14 @@ class Realtime:
         if refusal is not None:
             self.app.metrics.limit_refusals.labels(f"connections_per_{refusal['limit']}").inc()
             raise socketio.exceptions.ConnectionRefusedError("Too many connections", refusal)
+        self._held[sid] = (ip, claims.user_id)  # a disconnect during _admit releases it too
         try:
             await self._admit(sid, environ, auth, claims)
         except BaseException:
-            self.limits.release(ip, claims.user_id)
+            held = self._held.pop(sid, None)
+            if held is not None:
+                self.limits.release(*held)
             raise
-        self._held[sid] = (ip, claims.user_id)
 
     async def _admit(self, sid: str, environ: dict[str, Any], auth: object, claims: Any) -> None:
         try:
