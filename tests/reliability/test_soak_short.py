@@ -75,3 +75,31 @@ def test_leak_check_flags_what_stays_above_the_baseline() -> None:
     assert sorted(k for k, v in worse.items() if v["leak"]) == ["peers_open", "rooms", "tasks"]
     assert counts_of({"metahall_asyncio_tasks": 7.0, 'metahall_rooms{kind="hall"}': 2.0,
                       'metahall_rooms{kind="expo"}': 1.0})["rooms"] == 3.0
+
+
+async def test_runtime_gauges_count_what_is_open() -> None:
+    from aiortc import RTCPeerConnection
+
+    from loadtest.bench_hall import parse_prometheus
+    from server.metrics import Metrics
+    from server.runtime_metrics import open_peers, track_peer
+
+    before = open_peers()
+    pc = track_peer(RTCPeerConnection())
+    assert open_peers() == before + 1  # not closed: counted whoever holds it
+    await pc.close()
+    assert open_peers() == before
+
+    m = Metrics()
+    for ms in range(1, 101):
+        m.observe_tick(ms / 1000)
+    m.runtime.sessions["socketio"] = lambda: 3
+    m.runtime.peers["state"] = lambda: 2
+    values = parse_prometheus(m.render().decode())
+    assert values['metahall_tick_recent_seconds{quantile="0.99"}'] == 0.1
+    assert values['metahall_tick_recent_seconds{quantile="0.5"}'] == 0.051
+    assert values['metahall_sio_sessions{layer="socketio"}'] == 3
+    assert values['metahall_rtc_peers{kind="state"}'] == 2
+    assert values["metahall_asyncio_tasks"] >= 1  # this test's own task
+    assert values["process_open_fds"] > 0
+    assert values["metahall_tick_duration_seconds_count"] == 100
