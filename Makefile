@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 WEB := webclient
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres setup bench screenshots lint browser-deps clean cluster
+.PHONY: run test test-postgres setup bench screenshots lint browser-deps clean cluster soak chaos
 
 run: setup
 	$(VENV)/bin/metahall serve
@@ -66,6 +66,20 @@ bench: setup
 	$(PY) -m loadtest.bench_stage --kind audio --steps 2,5,10,20 --duration 8  # stage: audio only
 	$(PY) -m loadtest.bench_expo --live  # expo: booth-presence cost per tick, 500 visitors, 60 booths
 	$(PY) -m loadtest.bench_cluster  # cluster: avatars on 1 vs 2 processes, cross-process chat (PostgreSQL + Redis)
+
+# The long reliability runs (docs/reliability.md); make test runs short versions of both.
+# soak: 500 bots moving, chatting and queueing for 30 minutes; RSS, tick duration and leaks.
+soak: setup
+	mkdir -p bench/results
+	$(PY) -m loadtest.soak --bots 500 --minutes 30 --out bench/results/soak
+
+# chaos: kill -9 under queue, lead, report and audit traffic, 30 rounds on SQLite and on
+# PostgreSQL (a throw-away database), then every event fuzzed with many more examples.
+chaos: setup
+	mkdir -p bench/results
+	$(PY) -m loadtest.chaos --rounds 30 --seed 1 --out bench/results/chaos-sqlite.json
+	$(PY) -m loadtest.chaos --rounds 30 --seed 2 --postgres 127.0.0.1:5432 --out bench/results/chaos-postgresql.json
+	METAHALL_FUZZ_EXAMPLES=25 $(PY) -m pytest -q --timeout=1800 tests/reliability/test_fuzz_all_events.py tests/reliability/test_fuzz_http.py tests/reliability/test_fuzz_frames.py
 
 screenshots: setup browser-deps
 	$(PY) -m tests.browser.screenshots --out bench/results/screenshots
