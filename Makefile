@@ -68,10 +68,12 @@ bench: setup
 	$(PY) -m loadtest.bench_cluster  # cluster: avatars on 1 vs 2 processes, cross-process chat (PostgreSQL + Redis)
 
 # The long reliability runs (docs/reliability.md); make test runs short versions of both.
-# soak: 500 bots moving, chatting and queueing for 30 minutes; RSS, tick duration and leaks.
+# soak: 500 bots moving (5 moves/s each), chatting and queueing for 30 minutes; RSS, tick
+# duration and leaks. At 10 moves/s this traffic mix saturates the server's core (see
+# docs/reliability.md): `--rate 10` shows that.
 soak: setup
 	mkdir -p bench/results
-	$(PY) -m loadtest.soak --bots 500 --minutes 30 --out bench/results/soak
+	$(PY) -m loadtest.soak --bots 500 --minutes 30 --rate 5 --out bench/results/soak
 
 # chaos: kill -9 under queue, lead, report and audit traffic, 30 rounds on SQLite and on
 # PostgreSQL (a throw-away database), then every event fuzzed with many more examples.

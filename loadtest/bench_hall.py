@@ -43,7 +43,7 @@ import aiohttp
 
 from .conn import SioConnection, connect
 from .metrics import summarize
-from .sysmon import HostSampler, ProcSampler, free_port
+from .sysmon import HostSampler, ProcSampler, free_port, raise_fd_limit
 
 __all__ = ["main", "run_bench"]
 
@@ -637,13 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.counters < 1 or args.citizens < 1 or args.rate <= 0:
         print("bench_hall: counts and rate must be positive", file=sys.stderr)
         return 2
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
-    except (ImportError, ValueError, OSError):
-        pass
+    raise_fd_limit()
     try:
         result = asyncio.run(run_bench(args))
     except (RuntimeError, OSError, aiohttp.ClientError, AssertionError) as exc:

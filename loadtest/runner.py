@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import multiprocessing as mp
 import os
-import resource
 import signal
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ import psutil
 
 from .aggregate import Aggregator, Row
 from .config import LoadConfig
-from .sysmon import HostSampler, ProcSampler, cores_of
+from .sysmon import HostSampler, ProcSampler, cores_of, raise_fd_limit
 
 __all__ = ["Coordinator", "Progress", "run", "worker_entry"]
 
@@ -38,17 +37,10 @@ Progress = Callable[[Row, Aggregator], None]
 """Called once a second with the sealed timeline row."""
 
 
-def _raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 def worker_entry(cfg: LoadConfig, worker_id: int, conn: Connection) -> None:
     """Process target: run one :class:`~loadtest.swarm.Worker` until it is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _raise_fd_limit()
+    raise_fd_limit()
     from .swarm import Worker
 
     async def main() -> None:
@@ -256,5 +248,5 @@ class Coordinator:
 
 def run(cfg: LoadConfig, progress: Progress | None = None) -> dict[str, Any]:
     """Run one load test (blocking) and return the result document."""
-    _raise_fd_limit()
+    raise_fd_limit()
     return asyncio.run(Coordinator(cfg, progress).run())

@@ -68,7 +68,7 @@ from .conn import SioConnection, SioError, connect
 from .frames import MoveEncoder, decode_packet
 from .metrics import summarize
 from .rtcbot import RtcLink, RtcRefused, encode_move, open_link
-from .sysmon import HostSampler, ProcSampler, cores_of, free_port
+from .sysmon import HostSampler, ProcSampler, cores_of, free_port, raise_fd_limit
 
 __all__ = ["build_parser", "leak_check", "main", "rss_slope_mb_per_10min", "run_soak", "verdict"]
 
@@ -406,7 +406,7 @@ class Soak:
     # behaviours ---------------------------------------------------------------------------
     async def mover(self) -> None:
         loop = asyncio.get_running_loop()
-        period = 1.0 / RATE_HZ
+        period = 1.0 / self.args.rate
         nxt = loop.time()
         encode = self.move.encode
         while not self.stop.is_set():
@@ -1048,7 +1048,8 @@ def to_markdown(r: dict[str, Any]) -> str:
     lines = [
         "# Soak",
         "",
-        f"{c['bots']} bots in `{c['room']}` for {c['minutes']} min: walking at 10 Hz, chatting "
+        f"{c['bots']} bots in `{c['room']}` for {c['minutes']} min: "
+        f"walking at {c.get('rate', RATE_HZ):g} Hz, chatting "
         f"every 30-60 s, {c['citizens']} % of them queueing in the service hall with "
         f"{r.get('queue_setup', {}).get('staff', 0)} staff serving (mean {c['serve_s']} s), "
         f"{c['churn']} %/min reconnecting, {c['rtc_bots']} with a WebRTC state channel "
@@ -1212,14 +1213,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shutdown-bots", type=int, default=50)
     p.add_argument("--exit-wait-s", type=float, default=15.0)
     p.add_argument("--room", default="hall:main")
-    p.add_argument("--citizens", type=float, default=20.0, help="% of bots that queue")
+    p.add_argument("--rate", type=float, default=RATE_HZ, help="moves per second per walking bot")
+    p.add_argument("--citizens", type=float, default=20.0, help="%% of bots that queue")
     p.add_argument("--staff", type=int, default=4, help="staff bots serving counters")
     p.add_argument("--serve-s", type=float, default=2.0, help="mean service time")
     p.add_argument("--queue-wait-s", type=float, default=300.0,
                    help="a citizen gives up (leaves) after waiting this long")
     p.add_argument("--rtc-bots", type=int, default=20,
                    help="walkers that also open a WebRTC state channel (server aiortc peers)")
-    p.add_argument("--churn", type=float, default=3.0, help="% of walkers reconnecting per minute")
+    p.add_argument("--churn", type=float, default=3.0, help="%% of walkers reconnecting per minute")
     p.add_argument("--sample-s", type=float, default=5.0)
     p.add_argument("--settle-start-s", type=float, default=3.0)
     p.add_argument("--settle-s", type=float, default=60.0,
@@ -1236,13 +1238,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bots < 1 or args.minutes <= 0 or args.sample_s <= 0:
         print("soak: --bots, --minutes and --sample-s must be positive", file=sys.stderr)
         return 2
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
-    except (ImportError, ValueError, OSError):
-        pass
+    raise_fd_limit()
     try:
         result = asyncio.run(run_soak(args))
     except (RuntimeError, OSError, aiohttp.ClientError, SioError) as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from dataclasses import dataclass
 
 import psutil
 
-__all__ = ["HostSampler", "ProcSample", "ProcSampler", "cores_of", "free_port"]
+__all__ = ["HostSampler", "ProcSample", "ProcSampler", "cores_of", "free_port", "raise_fd_limit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +78,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def raise_fd_limit() -> None:
+    """Raise this process's open-file limit to its hard limit: a bot is a socket."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

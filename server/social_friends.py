@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,9 @@ __all__ = ["SocialFriends", "FriendAway"]
 
 log = logging.getLogger("metahall.social")
 
+PROFILE_CACHE = 4096
+"""Presence profiles kept in memory (least recently used beyond that are read again)."""
+
 
 class FriendAway(SocialError, NotFound):
     """Your friend is not in any room right now."""
@@ -42,7 +46,8 @@ class SocialFriends:
         self.app = app
         self.social = social
         self.store = social.store
-        self._profiles: dict[str, Profile] = {}
+        # The profiles of users seen lately; bounded, since every guest is a new user.
+        self._profiles: OrderedDict[str, Profile] = OrderedDict()
 
     def handlers(self) -> dict[str, Handler]:
         return {"presence.set": self.ev_presence, "friend.request": self.ev_request,
@@ -53,8 +58,17 @@ class SocialFriends:
     async def profile(self, user_id: str) -> Profile:
         p = self._profiles.get(user_id)
         if p is None:
-            p = self._profiles[user_id] = await self.store.profile(user_id)
+            p = await self.store.profile(user_id)
+            self._remember(user_id, p)
+        else:
+            self._profiles.move_to_end(user_id)
         return p
+
+    def _remember(self, user_id: str, profile: Profile) -> None:
+        self._profiles[user_id] = profile
+        self._profiles.move_to_end(user_id)
+        while len(self._profiles) > PROFILE_CACHE:
+            self._profiles.popitem(last=False)
 
     async def set_presence(self, client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
         old = await self.profile(client.user.id)
@@ -67,7 +81,7 @@ class SocialFriends:
         new = Profile(status, share)
         if new != old:
             await self.store.set_profile(client.user.id, new)
-            self._profiles[client.user.id] = new
+            self._remember(client.user.id, new)
         if new.status != old.status:
             await self._tell_presence(client.user.id, new.status)
         return {"status": new.status, "share_location": new.share_location}

@@ -61,9 +61,10 @@ def cli_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-async def postgres_for(data_dir: Path) -> str:
+async def postgres_for(data_dir: Path, template: str | None = None) -> str:
     """With ``METAHALL_TEST_POSTGRES=1`` every server runs on PostgreSQL: one database per data
-    directory, so a restart on the same directory finds its data again, as with SQLite."""
+    directory, so a restart on the same directory finds its data again, as with SQLite.
+    ``template``: a database to copy (PostgreSQL's ``CREATE DATABASE … TEMPLATE``)."""
     import asyncpg
 
     from tests.pg import PG_HOST, PG_PORT, PG_USER
@@ -73,7 +74,15 @@ async def postgres_for(data_dir: Path) -> str:
         admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{name}"')
+            create = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+            for attempt in range(50):  # the template's last connections may still be closing
+                try:
+                    await admin.execute(create)
+                    break
+                except asyncpg.exceptions.ObjectInUseError:
+                    if attempt == 49:
+                        raise
+                    await asyncio.sleep(0.1)
         finally:
             await admin.close()
         PG_DATABASES.add(name)
@@ -97,13 +106,14 @@ async def drop_postgres_databases() -> None:
 
 
 _TEMPLATE: list[Path] = []
-"""A data directory one server has migrated and seeded (SQLite), copied for the next ones."""
+"""A data directory one server has migrated and seeded, copied for the next ones."""
 
 
 async def _from_template(data_dir: Path) -> None:
-    """Most tests start a server on an empty SQLite directory, and migrating and seeding one
-    costs about as much as the test: do it once, then copy the database and the demo uploads
-    (never ``secret.key``: each server keeps its own secret, as in production)."""
+    """Most tests start a server on an empty data directory, and migrating and seeding a
+    database costs about as much as the test: do it once, then copy the database (the SQLite
+    file in the directory, or on PostgreSQL a ``CREATE DATABASE … TEMPLATE``) and the demo
+    uploads — never ``secret.key``: each server keeps its own secret, as in production."""
     import shutil
     import tempfile
 
@@ -113,6 +123,8 @@ async def _from_template(data_dir: Path) -> None:
         await live.close()
         (template / "secret.key").unlink(missing_ok=True)  # noqa: ASYNC240 (tests)
         _TEMPLATE.append(template)
+    if os.environ.get("METAHALL_TEST_POSTGRES") == "1":
+        await postgres_for(data_dir, template=_pg_name(_TEMPLATE[0]))
     shutil.copytree(_TEMPLATE[0], data_dir, dirs_exist_ok=True)
 
 
@@ -121,10 +133,9 @@ def _is_empty(data_dir: Path) -> bool:
 
 
 async def start_server(data_dir: Path, **overrides: Any) -> LiveServer:
-    """A real aiohttp server on a free loopback port, in this event loop. On SQLite an empty
-    data directory starts from a migrated, seeded copy (``METAHALL_TEST_FRESH_DB=1``: never)."""
+    """A real aiohttp server on a free loopback port, in this event loop. An empty data
+    directory starts from a migrated, seeded copy (``METAHALL_TEST_FRESH_DB=1``: never)."""
     if (not os.environ.get("METAHALL_TEST_DATABASE_URL")
-            and os.environ.get("METAHALL_TEST_POSTGRES") != "1"
             and os.environ.get("METAHALL_TEST_FRESH_DB") != "1"
             and not {"database_url", "seed_demo"} & overrides.keys()
             and _is_empty(data_dir)):

@@ -6,16 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 
 import aiohttp
 import pytest
-import pytest_asyncio
 import socketio
 
-from tests.helpers import LiveServer, connect, guest, start_server
+from tests.helpers import LiveServer, connect, guest
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBCLIENT = ROOT / "webclient"
@@ -26,14 +25,9 @@ FOREIGN = ["http://evil.example", "null", "https://127.0.0.1:{port}", "http://12
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    """One server for the module (distinct users per test): a start-up per test cost seconds."""
-    live = await start_server(tmp_path_factory.mktemp("srv"))
-    try:
-        yield live
-    finally:
-        await live.close()
+@pytest.fixture(scope="module")
+def server(module_server: LiveServer) -> LiveServer:
+    return module_server  # one server for the module (tests/reliability/conftest.py)
 
 
 async def polling_handshake(server: LiveServer, origin: str | None) -> int:

@@ -10,28 +10,21 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
 from tests.expo.live import exhibitor, organiser
 from tests.hall.fakes import live_token
-from tests.helpers import LiveServer, RecordingClient, connect, start_server
+from tests.helpers import LiveServer, RecordingClient, connect
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    """One server for the module (distinct users per test): a start-up per test cost seconds."""
-    live = await start_server(tmp_path_factory.mktemp("srv"))
-    try:
-        yield live
-    finally:
-        await live.close()
+@pytest.fixture(scope="module")
+def server(module_server: LiveServer) -> LiveServer:
+    return module_server  # one server for the module (tests/reliability/conftest.py)
 
 
 async def get(server: LiveServer, path: str, token: str | None) -> tuple[int, Any]:

@@ -8,13 +8,11 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 import socketio
 from sqlalchemy import delete
 
@@ -34,14 +32,9 @@ from tests.pg import fresh_database, postgres_available
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    """One server for the module (distinct users per test): a start-up per test cost seconds."""
-    live = await start_server(tmp_path_factory.mktemp("srv"))
-    try:
-        yield live
-    finally:
-        await live.close()
+@pytest.fixture(scope="module")
+def server(module_server: LiveServer) -> LiveServer:
+    return module_server  # one server for the module (tests/reliability/conftest.py)
 
 
 async def http(server: LiveServer, method: str, path: str, token: str | None = None,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import msgpack
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import LiveServer, connect, guest
+from tests.reliability.fuzzkit import collect
 
 scalars = (
     st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1)
@@ -29,19 +28,6 @@ room_shaped = st.fixed_dictionaries({"room": st.sampled_from(["hall:main", "soci
 move_shaped = st.lists(st.one_of(st.floats(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=3)),
                        min_size=0,
                        max_size=7)
-
-
-def collect(strategy: Any, n: int) -> list[Any]:
-    out: list[Any] = []
-
-    @settings(max_examples=n, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def gather(value: Any) -> None:
-        out.append(value)
-
-    gather()
-    return out
 
 
 async def test_arbitrary_payloads_never_break_the_server(server: LiveServer) -> None:
