@@ -71,7 +71,7 @@ if _flag:
 """
 
 
-def _server_env(data_dir: Path, database_url: str | None, gc_freeze: bool = False) -> dict[str, str]:
+def server_env(data_dir: Path, database_url: str | None, gc_freeze: bool = False) -> dict[str, str]:
     env = {
         **os.environ,
         "METAHALL_DATA_DIR": str(data_dir),
@@ -303,7 +303,7 @@ def _cpu_mean(samples: list[float]) -> float | None:
 
 async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-hall-"))
-    env = _server_env(data_dir, args.database_url, args.gc_freeze)
+    env = server_env(data_dir, args.database_url, args.gc_freeze)
     print(f"setting up accounts in {data_dir} ...", flush=True)
     await _accounts(env, args.counters)
     port = free_port()

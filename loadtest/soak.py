@@ -64,6 +64,7 @@ import aiohttp
 import psutil
 
 from .bench_hall import PASSWORD, _accounts, histogram_quantile, parse_prometheus
+from .bench_hall import server_env as hall_server_env
 from .conn import SioConnection, SioError, connect
 from .frames import MoveEncoder, decode_packet
 from .metrics import summarize
@@ -186,19 +187,9 @@ def _event_data(frame: bytes) -> Any:
 
 # -- the server -------------------------------------------------------------------------------
 def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "METAHALL_DATA_DIR": str(data_dir),
-        "METAHALL_LOG_LEVEL": "WARNING",
-        "METAHALL_GUEST_LOGINS_PER_MINUTE": "1000000",
-        "METAHALL_LOGIN_ATTEMPTS_PER_MINUTE": "10000",
-        "METAHALL_CAPACITY_HALL": "5000",
-        "METAHALL_EMPTY_ROOM_GRACE_S": "5",
-        "PYTHONPATH": str(ROOT),
-    }
-    if database_url:
-        env["METAHALL_DATABASE_URL"] = database_url
-    return env
+    """The hall benchmark's server environment, with empty rooms disposed after 5 s (the leak
+    check waits for the room to go)."""
+    return {**hall_server_env(data_dir, database_url), "METAHALL_EMPTY_ROOM_GRACE_S": "5"}
 
 
 async def start_server(env: dict[str, str], port: int, log_path: Path, pin: bool

@@ -139,15 +139,22 @@ class ServerProcess:
         )
 
 
-@pytest.fixture(scope="session")
-def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+@contextmanager
+def running_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ServerProcess]:
+    """A `metahall serve` process on a fresh data directory, stopped on exit."""
     _require()
-    server = ServerProcess(tmp_path_factory.mktemp("metahall-browser"))
+    server = ServerProcess(tmp_path_factory.mktemp(name))
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with running_server(tmp_path_factory, "metahall-browser") as server:
+        yield server
 
 
 @pytest.fixture(scope="package")

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.browser.conftest import ServerProcess, _require
+from tests.browser.conftest import ServerProcess, running_server
 from tests.browser.test_moderation_dashboard import UserSide
 from tests.helpers import RecordingClient, connect
 
@@ -50,13 +50,8 @@ CLEAN = {"xss": "undefined", "img": 0, "svg": 0, "handlers": 0, "scripts": 0, "j
 
 @pytest.fixture(scope="module")
 def xss_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    _require()
-    server = ServerProcess(tmp_path_factory.mktemp("metahall-xss"))
-    server.start()
-    try:
+    with running_server(tmp_path_factory, "metahall-xss") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def make_admin(server: ServerProcess) -> None:
