@@ -67,17 +67,13 @@ def _server_command(port: int) -> list[str]:
     return [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
 
 
-class Server:
-    """A ``metahall serve`` started (and later stopped) by the bench."""
+class ServerProcess:
+    """A ``metahall serve`` started (and later stopped) by a bench, pinned to ``cores``."""
 
-    def __init__(self, cores: str | None, log_path: Path) -> None:
+    def __init__(self, cores: str | None, env: dict[str, str], log_path: Path) -> None:
+        self.cores = cores
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._data = tempfile.TemporaryDirectory(prefix="metahall-bench-")
-        env = dict(os.environ)
-        env.update(GUEST_LIMIT_ENV)
-        env["METAHALL_DATA_DIR"] = self._data.name
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("wb")
         self.cmd = _pin(cores) + _server_command(self.port)
@@ -101,6 +97,21 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(5)
         self._log.close()
+
+
+class Server(ServerProcess):
+    """The avatar-sync bench's server, on a throw-away data directory."""
+
+    def __init__(self, cores: str | None, log_path: Path) -> None:
+        self._data = tempfile.TemporaryDirectory(prefix="metahall-bench-")
+        env = dict(os.environ)
+        env.update(GUEST_LIMIT_ENV)
+        env["METAHALL_DATA_DIR"] = self._data.name
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        super().__init__(cores, env, log_path)
+
+    def stop(self) -> None:
+        super().stop()
         self._data.cleanup()
 
 

@@ -73,11 +73,12 @@ from typing import Any
 import aiohttp
 import psutil
 
-from .bench_avatar_sync import _cpu_model, _pin, _server_command, _wait_healthy
+from .bench_avatar_sync import ServerProcess, _cpu_model, _pin, _wait_healthy
+from .bench_report import fmt as _f
 from .bench_report import step_record
 from .conn import SioConnection, SioError, connect, redirect_target
 from .frames import decode_packet
-from .sysmon import HostSampler, ProcSampler, free_port
+from .sysmon import HostSampler, ProcSampler
 
 __all__ = ["main", "run_bench"]
 
@@ -125,34 +126,12 @@ def _redis_pid() -> int | None:
     return None
 
 
-class Node:
-    """One ``metahall serve`` started (and stopped) by the bench."""
+class Node(ServerProcess):
+    """One ``metahall serve`` of the cluster, started (and stopped) by the bench."""
 
     def __init__(self, name: str, cores: str | None, env: dict[str, str], log: Path) -> None:
         self.name = name
-        self.cores = cores
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        self._log = log.open("wb")
-        self.cmd = _pin(cores) + _server_command(self.port)
-        self.proc = subprocess.Popen(
-            self.cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
+        super().__init__(cores, env, log)
 
 
 async def _create_db(pg: str) -> str:
@@ -801,14 +780,6 @@ def _print_chat(res: dict[str, Any]) -> None:
 
 
 # -- report ---------------------------------------------------------------------------------------
-
-
-def _f(v: Any, nd: int = 0) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.{nd}f}"
-    return str(v)
 
 
 def _redis(v: float | None) -> str:

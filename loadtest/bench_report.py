@@ -43,7 +43,8 @@ def step_record(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _f(v: Any, nd: int = 0) -> str:
+def fmt(v: Any, nd: int = 0) -> str:
+    """A table cell: "–" for missing, floats to ``nd`` places."""
     if v is None:
         return "–"
     if isinstance(v, float):
@@ -93,12 +94,12 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
         bps = s["down_bytes_per_s_per_bot"]
         down = None if bps is None else bps / 1e3
         lines.append(
-            f"| {s['bots']} | {verdict} | {_f(s['staleness_p50_ms'])} / "
-            f"{_f(s['staleness_p99_ms'])} | {_f(s['coverage'], 3)} | {_f(s['latency_p50_ms'])} / "
-            f"{_f(s['latency_p95_ms'])} / {_f(s['latency_p99_ms'])} | {_f(down, 1)} | "
-            f"{s['errors']} | {_f(s['server_cpu_mean'])} / {_f(s['server_cpu_max'])} | "
-            f"{_f(s['server_rss_mb'])} | {_f(gen)} | {_f(s['gen_loop_lag_p99_ms'])} | "
-            f"{_f(s['foreign_cpu_on_server_cores'])} / {_f(s['foreign_cpu_on_generator_cores'])} |"
+            f"| {s['bots']} | {verdict} | {fmt(s['staleness_p50_ms'])} / "
+            f"{fmt(s['staleness_p99_ms'])} | {fmt(s['coverage'], 3)} | {fmt(s['latency_p50_ms'])} / "
+            f"{fmt(s['latency_p95_ms'])} / {fmt(s['latency_p99_ms'])} | {fmt(down, 1)} | "
+            f"{s['errors']} | {fmt(s['server_cpu_mean'])} / {fmt(s['server_cpu_max'])} | "
+            f"{fmt(s['server_rss_mb'])} | {fmt(gen)} | {fmt(s['gen_loop_lag_p99_ms'])} | "
+            f"{fmt(s['foreign_cpu_on_server_cores'])} / {fmt(s['foreign_cpu_on_generator_cores'])} |"
         )
     lines += [
         "",
