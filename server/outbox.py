@@ -7,6 +7,7 @@ per message (see DESIGN.md), which matters for the 10 Hz snapshot path.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import struct
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import msgpack
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from server.eio_websocket import MAX_UNSENT, write_now
 from server.metrics import Metrics
 from server.rtc import BUFFER_SKIP_BYTES, split_snap
 
@@ -33,43 +35,6 @@ BACKLOG_SNAPS = 2
 """More queued packets than this: skip the client's snap (it gets the newest state next tick)."""
 BACKLOG_DISCONNECT = 2000
 """A client this far behind has stalled: disconnect it rather than grow memory."""
-DIRECT_SKIP_BYTES = 64 * 1024
-"""Unsent bytes in a WebSocket's transport beyond which the client's snap is skipped."""
-
-
-def ws_binary_frame(payload: bytes) -> bytes:
-    """One unmasked, unfragmented binary WebSocket frame (RFC 6455 5.2) as a server sends it."""
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x82, n))
-    elif n < 65536:
-        head = struct.pack("!BBH", 0x82, 126, n)
-    else:
-        head = struct.pack("!BBQ", 0x82, 127, n)
-    return head + payload
-
-
-def direct_websockets(sio: socketio.AsyncServer, sockets: dict[str, Any]) -> None:
-    """Make ``sio``'s Engine.IO keep ``sockets[eio_sid]`` = the aiohttp WebSocketResponse of
-    every WebSocket connection while it is open (this server instance only)."""
-    eio = sio.eio
-    base = eio._async["websocket"]
-
-    def factory(handler: Any, server: Any) -> Any:
-        ws = base(handler, server)
-        eio_sid = handler.__self__.sid  # the Engine.IO socket's bound _websocket_handler
-
-        async def tracked(wrapper: Any) -> Any:
-            sockets[eio_sid] = wrapper._sock
-            try:
-                return await handler(wrapper)
-            finally:
-                sockets.pop(eio_sid, None)
-
-        ws.handler = tracked
-        return ws
-
-    eio._async = {**eio._async, "websocket": factory}
 
 
 def encode_event(event: str, data: Any) -> bytes:
@@ -96,13 +61,12 @@ class SocketOutbox:
         self.eio_sids: dict[str, str] = {}
         """Socket.IO sid -> Engine.IO sid, kept by the realtime layer."""
         self._events_out = metrics.events_out
+        self._event_counters: dict[str, Any] = {}
         self._tasks: set[Any] = set()
         self.rtc_channel: Callable[[str], Any] = lambda _sid: None
         """The client's open WebRTC state channel, if any (set by the realtime layer)."""
-        self.websockets: dict[str, Any] = {}
-        """Engine.IO sid -> aiohttp WebSocketResponse, for snaps written straight to the socket."""
-        if direct:
-            direct_websockets(sio, self.websockets)
+        self.direct = direct
+        """Write to an idle WebSocket at once instead of through Engine.IO's writer task."""
 
     def _socket(self, sid: str) -> Any:
         eio_sid = self.eio_sids.get(sid)
@@ -117,12 +81,16 @@ class SocketOutbox:
         sock = self._socket(sid)
         if sock is None:
             return False
-        sock.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, data=data))
+        if not (self.direct and write_now(sock, data)):
+            sock.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, data=data))
         return True
 
     def emit(self, sid: str, event: str, data: Any) -> None:
         if self._put(sid, encode_event(event, data)):
-            self._events_out.labels(event).inc()
+            counter = self._event_counters.get(event)
+            if counter is None:  # ``labels()`` costs a lock and a tuple per call: look up once
+                counter = self._event_counters[event] = self._events_out.labels(event)
+            counter.inc()
 
     def send_snap(self, sid: str, snap: bytes) -> None:
         channel = self.rtc_channel(sid)
@@ -132,32 +100,9 @@ class SocketOutbox:
             self.metrics.snaps_sent.inc()
             self.metrics.snap_bytes.inc(len(snap))
             return
-        sock = self._socket(sid)
-        if sock is None:
-            return
-        data = encode_snap_packet(snap)
-        if not (sock.queue.empty() and self._write_direct(sock.sid, data)):
-            # Something is queued before it (an ``enter``, say): keep the order, queue it too.
-            sock.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, data=data))
-        self.metrics.snaps_sent.inc()
-        self.metrics.snap_bytes.inc(len(snap))
-
-    def _write_direct(self, eio_sid: str, data: bytes) -> bool:
-        """Write an Engine.IO binary message as one WebSocket frame on the transport, now.
-
-        The Engine.IO writer task costs a queue hand-off, a task wake-up and an awaited
-        ``send_bytes`` per message; at 10 snaps/s to 1,000 clients that was a quarter of the
-        server's CPU. A frame written here is whole (one ``transport.write``), so it cannot
-        interleave with a frame of the writer task. Not used with permessage-deflate."""
-        ws = self.websockets.get(eio_sid)
-        if ws is None or ws._compress:
-            return False
-        writer = ws._writer
-        transport = getattr(writer, "transport", None)
-        if transport is None or transport.is_closing():
-            return False
-        transport.write(ws_binary_frame(data))
-        return True
+        if self._put(sid, encode_snap_packet(snap)):
+            self.metrics.snaps_sent.inc()
+            self.metrics.snap_bytes.inc(len(snap))
 
     def backlogged(self, sid: str) -> bool:
         channel = self.rtc_channel(sid)
@@ -167,23 +112,35 @@ class SocketOutbox:
         sock = self._socket(sid)
         if sock is None:
             return True
-        ws = self.websockets.get(sock.sid)
-        if ws is not None:
-            transport = getattr(ws._writer, "transport", None)
-            if transport is not None and transport.get_write_buffer_size() > DIRECT_SKIP_BYTES:
-                self.metrics.snaps_skipped.inc()
-                return True
         size = sock.queue.qsize()
         if size > BACKLOG_DISCONNECT:
             log.warning("disconnecting stalled client sid=%s queued=%d", sid, size)
-            self.disconnect(sid)
+            self._spawn(self._drop_stalled(sid, sock))
             return True
         if size > BACKLOG_SNAPS:
             self.metrics.snaps_skipped.inc()
             return True
+        ws = getattr(sock, "metahall_ws", None)
+        if ws is not None:
+            transport = getattr(ws._writer, "transport", None)
+            if transport is not None and transport.get_write_buffer_size() > MAX_UNSENT:
+                self.metrics.snaps_skipped.inc()
+                return True
         return False
 
     def disconnect(self, sid: str) -> None:
-        task = self.sio.start_background_task(self.sio.disconnect, sid)
+        self._spawn(self.sio.disconnect(sid))
+
+    async def _drop_stalled(self, sid: str, sock: Any) -> None:
+        """Disconnect, then cut the TCP connection: a peer that reads nothing would otherwise
+        hold its queue and a writer stuck in flow control until it went away."""
+        await self.sio.disconnect(sid)
+        ws = getattr(sock, "metahall_ws", None)
+        transport = getattr(getattr(ws, "_writer", None), "transport", None)
+        if transport is not None:
+            transport.abort()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -16,7 +16,6 @@ import engineio
 import msgpack
 import socketio
 from aiohttp import web
-from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
 from rooms.chat import ChatRouter
@@ -24,6 +23,7 @@ from rooms.client import Client
 from rooms.errors import BadRequest, MetahallError, NotFound, RateLimited
 from rooms.payloads import require_mapping
 from server.auth.tokens import TokenError
+from server.eio_websocket import WebSocketTransport
 from server.errors import UNAVAILABLE_TEXTS, error_body, unavailable_from
 from server.http_api import client_ip
 from server.limits import ConnectionLimits
@@ -48,24 +48,6 @@ _UNPACK_LIMITS = {
 }
 
 
-class _WebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
-    """python-engineio's aiohttp WebSocket minus text frames it cannot parse. An empty text frame
-    or one that does not start with an Engine.IO packet type (0-6) raised outside engineio's
-    receive loop: the connection was dropped without its disconnect (the user stayed in the room
-    as a ghost until the ping timeout) and every such frame logged a traceback. They are now
-    counted (``metahall_bad_payloads_total{reason="eio"}``) and ignored, like bad binary frames."""
-
-    async def wait(self) -> Any:
-        while True:
-            msg = await super().wait()
-            if isinstance(msg, str) and (not msg or msg[0] not in "0123456"):
-                rt = getattr(self.server, "metahall_rt", None)
-                if rt is not None:
-                    rt.app.metrics.bad_payloads.labels("eio").inc()
-                continue
-            return msg
-
-
 class _EioLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     """Engine.IO's logger: what it reports with a traceback (a junk polling body, an unknown
     packet type) is a client's fault, so it is one warning line, not an error and a traceback."""
@@ -83,7 +65,7 @@ def _eio_logger() -> _EioLogger:
 
 
 class _EngineIO(engineio.AsyncServer):  # type: ignore[misc]
-    """python-engineio with :class:`_WebSocket`, and two fixes for hostile polling requests:
+    """python-engineio with :class:`WebSocketTransport`, and two fixes for hostile polling requests:
 
     * a POST over ``max_http_buffer_size`` made engineio close the session *waiting* for its
       close packet to be polled: the request hung, and shutdown waited 60 s for it. It is
@@ -95,7 +77,7 @@ class _EngineIO(engineio.AsyncServer):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._async = {**self._async, "websocket": _WebSocket}  # type: ignore[has-type]
+        self._async = {**self._async, "websocket": WebSocketTransport}  # type: ignore[has-type]
 
     async def handle_request(self, request: web.Request) -> Any:
         if request.method == "POST" and (request.content_length or 0) > self.max_http_buffer_size:

@@ -89,10 +89,14 @@ class Settings:
     use_uvloop: bool = True
     trusted_proxies: tuple[str, ...] = ()
     """Addresses of reverse proxies (the front, nginx) whose X-Forwarded-For is believed."""
-    direct_writes: bool = False
-    """Experimental: snaps written straight to the WebSocket transport instead of through
-    Engine.IO's writer task. At 500 bots it used ~16 points less CPU but p99 staleness rose from
-    ~250 ms to ~800 ms (bench/results/avatar-sync-direct.md), so it is off by default."""
+    direct_writes: bool = True
+    """Messages to an idle WebSocket are written at once instead of through Engine.IO's writer
+    task: at 1,000 bots 58 % of a core instead of 71 %, and a lower staleness p99
+    (docs/avatar-sync.md)."""
+    ws_deflate: bool = False
+    """Accept permessage-deflate on the Socket.IO WebSocket when a browser offers it: ~24 % fewer
+    bytes per client, but compressing every snap saturated the core at ~800 bots instead of
+    >1,500 (docs/avatar-sync.md), so it is off by default."""
     upload_max_mb: int = 20
     """Largest file an exhibitor may upload (PDF brochures); images at most half of it (expo)."""
     max_connections_per_ip: int = 50
@@ -140,7 +144,8 @@ class Settings:
             rtc_max_peers=env_int(e, "METAHALL_RTC_MAX_PEERS", 200, 0, 100_000),
             ice_servers=_list(e, "METAHALL_ICE_SERVERS"),
             use_uvloop=env_bool(e, "METAHALL_UVLOOP", True),
-            direct_writes=env_bool(e, "METAHALL_DIRECT_WRITES", False),
+            direct_writes=env_bool(e, "METAHALL_DIRECT_WRITES", True),
+            ws_deflate=env_bool(e, "METAHALL_WS_DEFLATE", False),
             trusted_proxies=_list(e, "METAHALL_TRUSTED_PROXIES"),
             upload_max_mb=env_int(e, "METAHALL_UPLOAD_MAX_MB", 20, 1, 500),  # expo uploads
             max_connections_per_ip=env_int(e, "METAHALL_MAX_CONNECTIONS_PER_IP", 50, 1, 1_000_000),
