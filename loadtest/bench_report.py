@@ -40,6 +40,13 @@ def step_record(result: dict[str, Any]) -> dict[str, Any]:
         "gen_saturated_because": gen["saturated_because"],
         "foreign_cpu_on_server_cores": host.get("foreign_cpu_on_server_cores"),
         "foreign_cpu_on_generator_cores": host.get("foreign_cpu_on_generator_cores"),
+        "server_cpu_ms_per_avatar_s": (
+            None if srv.get("cpu_mean") is None or not s["bots"]
+            else round(srv["cpu_mean"] * 10.0 / s["bots"], 3)
+        ),
+        "tick_p50_ms": (result.get("server_ticks_ms") or {}).get("p50"),
+        "tick_p99_ms": (result.get("server_ticks_ms") or {}).get("p99"),
+        "tick_max_ms": (result.get("server_ticks_ms") or {}).get("max"),
     }
 
 
@@ -77,13 +84,14 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
         f"({doc['stopped_because']}).",
         "",
         "| bots | verdict | staleness p50 / p99 ms | coverage | latency p50 / p95 / p99 ms"
-        " | down kB/s/bot | errors | server CPU mean / max % | server RSS MB"
+        " | down kB/s/bot | errors | server CPU mean / max % | CPU ms/s per avatar"
+        " | tick p50 / p99 / max ms | server RSS MB"
         " | generator CPU % | gen loop lag p99 ms | other load srv / gen cores % |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in doc["steps"]:
         if "staleness_p99_ms" not in s:
-            lines.append(f"| {s['bots']} | {s['verdict']} | | | | | | | | | | |")
+            lines.append(f"| {s['bots']} | {s['verdict']} | | | | | | | | | | | | |")
             continue
         gen = max(
             (v for k, v in s["gen_cpu_by_proc"].items() if k.startswith("worker")), default=None
@@ -98,6 +106,8 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
             f"{fmt(s['staleness_p99_ms'])} | {fmt(s['coverage'], 3)} | {fmt(s['latency_p50_ms'])} / "
             f"{fmt(s['latency_p95_ms'])} / {fmt(s['latency_p99_ms'])} | {fmt(down, 1)} | "
             f"{s['errors']} | {fmt(s['server_cpu_mean'])} / {fmt(s['server_cpu_max'])} | "
+            f"{fmt(s.get('server_cpu_ms_per_avatar_s'), 2)} | {fmt(s.get('tick_p50_ms'), 1)} / "
+            f"{fmt(s.get('tick_p99_ms'), 1)} / {fmt(s.get('tick_max_ms'), 1)} | "
             f"{fmt(s['server_rss_mb'])} | {fmt(gen)} | {fmt(s['gen_loop_lag_p99_ms'])} | "
             f"{fmt(s['foreign_cpu_on_server_cores'])} / {fmt(s['foreign_cpu_on_generator_cores'])} |"
         )
@@ -110,7 +120,9 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
         " (not evidence against the server) when the generator saturated (CPU > 90 %, or"
         " loop/send lag p99 > 100 ms) or other processes used > 20 % of the server's core."
         ' "Other load" is CPU used on those cores by processes that are neither the server'
-        " nor the generator.",
+        " nor the generator. CPU ms/s per avatar: the server's mean CPU over the window divided"
+        " by the bots. Tick: the server's own durations of its last 300 ticks (30 s) at the end of"
+        " the measured window (`metahall_tick_recent_seconds`); the budget at 10 Hz is 100 ms.",
     ]
     for s in doc["steps"]:
         for note in s.get("misses", []) + s.get("warnings", []):

@@ -84,6 +84,9 @@ class Coordinator:
         self.agg: Aggregator | None = None
         self.fatal: str | None = None
         self._early: list[tuple[int, dict[str, Any]]] = []
+        self.server_ticks: dict[str, float] | None = None
+        """The server's own tick durations (ms) at the end of the measured window, if it
+        exports ``metahall_tick_recent_seconds`` on ``/metrics``."""
 
     async def run(self) -> dict[str, Any]:
         cfg = self.cfg
@@ -134,9 +137,12 @@ class Coordinator:
             return
         self._broadcast(("go", t0))
         end = t0 + (cfg.ramp_s + cfg.duration_s + cfg.drain_s) * 1000.0 + 12_000.0
+        window_end = t0 + (cfg.ramp_s + cfg.duration_s) * 1000.0
         next_tick = t0 + 1000.0
         while len(self._done) < cfg.procs and time.time() * 1000.0 < end:
             now = time.time() * 1000.0
+            if self.server_ticks is None and now >= window_end:
+                self.server_ticks = await server_tick_ms(cfg.url)
             if now >= next_tick:
                 self._seal(server, samplers)
                 next_tick += 1000.0
@@ -159,6 +165,7 @@ class Coordinator:
             "interrupted": self._interrupts > 0,
             "fatal": self.fatal,
             "summary": self.agg.summary(),
+            "server_ticks_ms": self.server_ticks or None,
             "timeline": [r.to_dict() for r in self.agg.rows],
         }
 
@@ -244,6 +251,27 @@ class Coordinator:
             with contextlib.suppress(OSError, ValueError):
                 loop.remove_reader(conn.fileno())
             conn.close()
+
+
+async def server_tick_ms(url: str) -> dict[str, float]:
+    """p50/p99/max of the server's recent tick durations in ms, from its Prometheus text
+    (``metahall_tick_recent_seconds{quantile=...}``); empty when it has none or cannot answer."""
+    import aiohttp
+
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
+            async with http.get(url.rstrip("/") + "/metrics") as resp:
+                text = await resp.text() if resp.status == 200 else ""
+    except (aiohttp.ClientError, TimeoutError, OSError):
+        return {}
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("metahall_tick_recent_seconds{"):
+            label, _, value = line.partition("} ")
+            q = label.split('quantile="', 1)[-1].rstrip('"')
+            out["max" if q in ("1", "1.0", "max") else f"p{round(float(q) * 100)}"] = \
+                round(float(value) * 1000.0, 2)
+    return out
 
 
 def run(cfg: LoadConfig, progress: Progress | None = None) -> dict[str, Any]:

@@ -24,7 +24,8 @@ def _result(bots: int, p99: float, verdict: str, saturated: bool = False) -> dic
             "host": {"foreign_cpu_on_server_cores": 3.0, "foreign_cpu_on_generator_cores": 4.0},
             "slo": {"verdict": verdict, "misses": [] if verdict == "pass" else ["staleness"],
                     "warnings": []},
-        }
+        },
+        "server_ticks_ms": {"p50": p99 / 10, "p99": p99 / 4, "max": p99 / 2},
     }  # fmt: skip
 
 
@@ -43,6 +44,11 @@ def test_markdown_and_plot_hold_every_step(tmp_path: Path) -> None:
     text = md.read_text()
     assert "**Capacity: 100 bots**" in text
     assert "| 100 | pass | 90 / 180 |" in text and "| 250 | fail | 150 / 300 |" in text
+    # CPU per avatar = mean CPU % × 10 / bots (ms of CPU per second); the server's tick quantiles
+    assert "| 5 / 7 | 0.50 | 18.0 / 45.0 / 90.0 |" in text
+    old = _result(100, 180.0, "pass")
+    del old["server_ticks_ms"]  # a server without the tick gauge: dashes, not a crash
+    assert step_record(old)["tick_p99_ms"] is None
     png = tmp_path / "a.png"
     plot_curve(doc, png)
     assert png.read_bytes()[:4] == b"\x89PNG"
@@ -56,3 +62,15 @@ def test_observers_spread_evenly_and_workers_interleave() -> None:
     assert [len(obs & set(cfg.worker_indices(w))) for w in range(3)] == [33, 34, 33]
     assert sorted(sum((cfg.worker_indices(w) for w in range(3)), [])) == list(range(1000))
     assert LoadConfig(bots=5, observers=100).observer_indices() == frozenset(range(5))
+
+
+async def test_the_bench_reads_the_servers_tick_quantiles(server: Any) -> None:
+    from loadtest.runner import server_tick_ms
+    from tests.helpers import wait_for
+
+    rt = server.app.metrics.runtime
+    await wait_for(lambda: len(rt.recent_ticks) >= 5, timeout=5)
+    ticks = await server_tick_ms(server.url)
+    assert set(ticks) == {"p50", "p99", "max"}
+    assert 0 <= ticks["p50"] <= ticks["p99"] <= ticks["max"]
+    assert await server_tick_ms("http://127.0.0.1:9") == {}  # nothing listening: no figures
