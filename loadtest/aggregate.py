@@ -35,6 +35,7 @@ _ARRAYS = ("lat", "age", "cov", "loop_lag", "send_lag")
 _COUNTS = (
     "moves",
     "bytes",
+    "snap_bytes",
     "frames",
     "snaps",
     "corrections",
@@ -230,6 +231,9 @@ class Aggregator:
             },
             "moves_per_s": round(counts["moves"] / length, 1) if length else 0.0,
             "down_bytes_per_s_per_bot": round(counts["bytes"] / bot_seconds, 1)
+            if bot_seconds
+            else 0.0,
+            "down_snap_bytes_per_s_per_bot": round(counts["snap_bytes"] / bot_seconds, 1)
             if bot_seconds
             else 0.0,
             "errors": dict(self.errors),

@@ -2,7 +2,7 @@
 
 Starts ``metahall serve`` pinned to one core (``taskset -c 0``) with a fresh data
 directory, then runs ``metahall-loadtest`` pinned to the other core
-(``taskset -c 1``) for each step of bots (default 100, 250, 500, 1000, 1500), and
+(``taskset -c 1``) for each step of bots (default 100, 250, 500, 1000, 1500, 2000), and
 stops after the first step that misses the SLO (staleness p99 <= 250 ms, coverage
 >= 0.95, no errors) -- that step is still recorded. A step where the generator
 saturated, or where other processes took the server's core, is marked
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--steps", default="100,250,500,1000,1500", help="bots per step")
+    p.add_argument("--steps", default="100,250,500,1000,1500,2000", help="bots per step")
     p.add_argument("--duration", type=float, default=20.0, help="measured seconds per step")
     p.add_argument("--rate", type=float, default=10.0, help="moves per bot per second")
     p.add_argument("--room", default="hall:main")

@@ -26,6 +26,7 @@ def step_record(result: dict[str, Any]) -> dict[str, Any]:
         "latency_p95_ms": s["latency_ms"]["p95"],
         "latency_p99_ms": s["latency_ms"]["p99"],
         "down_bytes_per_s_per_bot": s["down_bytes_per_s_per_bot"],
+        "down_snap_bytes_per_s_per_bot": s.get("down_snap_bytes_per_s_per_bot"),
         "moves_per_s": s["moves_per_s"],
         "errors": s["errors_total"],
         "error_kinds": s["errors"],
@@ -84,7 +85,7 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
         f"({doc['stopped_because']}).",
         "",
         "| bots | verdict | staleness p50 / p99 ms | coverage | latency p50 / p95 / p99 ms"
-        " | down kB/s/bot | errors | server CPU mean / max % | CPU ms/s per avatar"
+        " | down kB/s/bot (snaps) | errors | server CPU mean / max % | CPU ms/s per avatar"
         " | tick p50 / p99 / max ms | server RSS MB"
         " | generator CPU % | gen loop lag p99 ms | other load srv / gen cores % |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -99,12 +100,13 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
         verdict = s["verdict"] + (" (generator saturated)" if s["gen_saturated"] else "")
         if s["verdict"] == "inconclusive" and not s["gen_saturated"]:
             verdict += " (server core contended)"
-        bps = s["down_bytes_per_s_per_bot"]
+        bps, sbps = s["down_bytes_per_s_per_bot"], s.get("down_snap_bytes_per_s_per_bot")
         down = None if bps is None else bps / 1e3
+        snaps = None if sbps is None else sbps / 1e3
         lines.append(
             f"| {s['bots']} | {verdict} | {fmt(s['staleness_p50_ms'])} / "
             f"{fmt(s['staleness_p99_ms'])} | {fmt(s['coverage'], 3)} | {fmt(s['latency_p50_ms'])} / "
-            f"{fmt(s['latency_p95_ms'])} / {fmt(s['latency_p99_ms'])} | {fmt(down, 1)} | "
+            f"{fmt(s['latency_p95_ms'])} / {fmt(s['latency_p99_ms'])} | {fmt(down, 1)} ({fmt(snaps, 1)}) | "
             f"{s['errors']} | {fmt(s['server_cpu_mean'])} / {fmt(s['server_cpu_max'])} | "
             f"{fmt(s.get('server_cpu_ms_per_avatar_s'), 2)} | {fmt(s.get('tick_p50_ms'), 1)} / "
             f"{fmt(s.get('tick_p99_ms'), 1)} / {fmt(s.get('tick_max_ms'), 1)} | "

@@ -29,6 +29,7 @@ from .frames import (
     decode_packet,
     encode_connect,
     encode_event,
+    is_snap_frame,
     packet_type_hint,
     parse_open,
 )
@@ -109,6 +110,7 @@ class SioConnection:
         "info",
         "on_frame",
         "protocol_errors",
+        "snap_bytes_in",
         "ws",
     )
 
@@ -117,6 +119,8 @@ class SioConnection:
         self.info = info
         self.on_frame: FrameHandler = _ignore
         self.bytes_in = 0
+        self.snap_bytes_in = 0
+        """Of ``bytes_in``: the ``snap`` frames (the rest is ``enter``, chat, acks, pings)."""
         self.frames_in = 0
         self.close_reason = ""
         self.protocol_errors = 0
@@ -173,6 +177,8 @@ class SioConnection:
                     self.bytes_in += len(data)
                     self.frames_in += 1
                     if packet_type_hint(data) == SIO_EVENT:
+                        if is_snap_frame(data):
+                            self.snap_bytes_in += len(data)
                         if on_frame is not self.on_frame:
                             on_frame = self.on_frame
                         on_frame(data, time.time() * 1000.0)

@@ -44,7 +44,8 @@ def format_summary(result: dict[str, Any]) -> str:
     lines = ["(interrupted)"] if result.get("interrupted") else []
     lines += [
         f"bots {s['bots']} (max connected {s['connected_max']}), window {s['window_s']} s,"
-        f" moves {s['moves_per_s']}/s, down {s['down_bytes_per_s_per_bot'] / 1000:.2f} kB/s/bot",
+        f" moves {s['moves_per_s']}/s, down {s['down_bytes_per_s_per_bot'] / 1000:.2f} kB/s/bot"
+        f" (snaps {s.get('down_snap_bytes_per_s_per_bot', 0) / 1000:.2f})",
         f"latency ms p50/p95/p99 {_ms(s['latency_ms']['p50'])}/{_ms(s['latency_ms']['p95'])}"
         f"/{_ms(s['latency_ms']['p99'])}; staleness ms p50/p99 {_ms(s['staleness_ms']['p50'])}"
         f"/{_ms(s['staleness_ms']['p99'])}; coverage {s['coverage']['mean']}"

@@ -114,7 +114,8 @@ class Worker:
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last = dict.fromkeys(
-            ("moves", "bytes", "frames", "snaps", "corrections", "protocol", "rtc_msgs"), 0
+            ("moves", "bytes", "snap_bytes", "frames", "snaps", "corrections", "protocol",
+             "rtc_msgs"), 0
         )
 
     # -- coordinator messages -------------------------------------------------
@@ -498,6 +499,7 @@ class Worker:
         totals = {
             "moves": self.moves,
             "bytes": sum(b.conn.bytes_in for b in self.bots if b.conn is not None) + rtc_bytes,
+            "snap_bytes": sum(b.conn.snap_bytes_in for b in self.bots if b.conn is not None),
             "frames": sum(b.conn.frames_in for b in self.bots if b.conn is not None) + rtc_msgs,
             "snaps": sum(b.observer.snaps for b in self.bots if b.observer is not None),
             "corrections": sum(b.observer.corrections for b in self.bots if b.observer is not None),

@@ -15,7 +15,8 @@ def _result(bots: int, p99: float, verdict: str, saturated: bool = False) -> dic
         "summary": {
             "bots": bots, "connected_max": bots, "staleness_ms": dist, "latency_ms": dist,
             "coverage": {"mean": 0.99, "p5": 0.9, "scorings": 10},
-            "down_bytes_per_s_per_bot": 8000.0, "moves_per_s": bots * 10.0,
+            "down_bytes_per_s_per_bot": 8000.0, "down_snap_bytes_per_s_per_bot": 6500.0,
+            "moves_per_s": bots * 10.0,
             "errors_total": 0, "errors": {}, "disconnects": 0,
             "server": {"cpu_mean": bots / 20, "cpu_max": bots / 15, "rss_mb_max": 120.0},
             "generator": {"cpu_mean_by_proc": {"worker0": 30.0}, "loop_lag_p99_ms": 5.0,
@@ -46,6 +47,7 @@ def test_markdown_and_plot_hold_every_step(tmp_path: Path) -> None:
     assert "| 100 | pass | 90 / 180 |" in text and "| 250 | fail | 150 / 300 |" in text
     # CPU per avatar = mean CPU % × 10 / bots (ms of CPU per second); the server's tick quantiles
     assert "| 5 / 7 | 0.50 | 18.0 / 45.0 / 90.0 |" in text
+    assert "| 8.0 (6.5) | 0 |" in text  # all bytes, and of them the snaps
     old = _result(100, 180.0, "pass")
     del old["server_ticks_ms"]  # a server without the tick gauge: dashes, not a crash
     assert step_record(old)["tick_p99_ms"] is None

@@ -39,6 +39,8 @@ def _check_clean_run(s: dict[str, Any], bots: int) -> None:
     assert s["coverage"]["mean"] >= 0.9
     assert s["moves_per_s"] == pytest.approx(bots * 10, rel=0.3)
     assert s["down_bytes_per_s_per_bot"] > 0
+    # snaps are most of what a walking bot receives, never more than all of it
+    assert 0 < s["down_snap_bytes_per_s_per_bot"] < s["down_bytes_per_s_per_bot"]
 
 
 async def test_cli_two_processes_against_python_socketio(ref_url: str, tmp_path: Path) -> None:
