@@ -2,8 +2,8 @@
 
 python-engineio's own loop (``AsyncSocket._websocket_handler``) wraps every received frame in a
 new task and an ``asyncio.wait_for``, and its writer wraps every queued packet in another
-``wait_for``. With 1,000 clients at 10 moves/s and 10 snaps/s that bookkeeping was about a fifth
-of the server's core. :func:`run_session` speaks the same protocol (the polling → WebSocket
+``wait_for``. With 1,000 clients at 10 moves/s and 10 snaps/s that bookkeeping was about 30
+points of the server's core (docs/avatar-sync.md). :func:`run_session` speaks the same protocol (the polling → WebSocket
 upgrade probe, PING/PONG, CLOSE, binary and text messages) with plain awaits:
 
 * binary frames are Engine.IO MESSAGE packets (EIO 4): they go straight to the ``message``
@@ -26,6 +26,7 @@ import logging
 import struct
 from typing import Any
 
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from engineio.async_socket import AsyncSocket
@@ -66,11 +67,15 @@ class WebSocketTransport(eio_aiohttp.WebSocket):  # type: ignore[misc]
         while True:
             msg = await super().wait()
             if isinstance(msg, str) and (not msg or msg[0] not in "0123456"):
-                rt = getattr(self.server, "metahall_rt", None)
-                if rt is not None:
-                    rt.app.metrics.bad_payloads.labels("eio").inc()
+                _count_bad(self.server)
                 continue
             return msg
+
+
+def _count_bad(server: Any) -> None:
+    rt = getattr(server, "metahall_rt", None)
+    if rt is not None:
+        rt.app.metrics.bad_payloads.labels("eio").inc()
 
 
 async def _upgrade(sock: AsyncSocket, ws: WebSocketTransport) -> bool:
@@ -156,8 +161,12 @@ async def run_session(sock: AsyncSocket, ws: WebSocketTransport) -> None:
                 continue
             try:
                 await sock.receive(eio_packet.Packet(encoded_packet=data))
+            except (eio_exceptions.UnknownPacketError, ValueError):
+                _count_bad(server)  # a packet type a client may not send, or a bad body
+            except eio_exceptions.SocketIsClosedError:
+                break
             except Exception:
-                log.warning("%s: bad Engine.IO packet %r", sock.sid, data[:64])
+                log.exception("%s: Engine.IO packet failed", sock.sid)
     finally:
         await sock.queue.put(None)  # unblocks the writer if it is waiting
         await writer

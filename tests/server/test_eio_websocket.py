@@ -199,3 +199,33 @@ def test_frames_use_the_length_forms_of_rfc_6455() -> None:
                     (65535, b"\x82\x7e\xff\xff"), (65536, b"\x82\x7f" + (65536).to_bytes(8, "big"))):
         frame = ws_binary_frame(b"a" * n)
         assert frame[: len(head)] == head and len(frame) == len(head) + n
+
+
+async def test_packets_a_client_may_not_send_are_counted_quietly(
+    server: LiveServer, caplog: Any
+) -> None:
+    """A client-sent PING (the server pings, not the client) used to raise inside engineio's
+    loop; here it is counted, logs nothing, and the session goes on."""
+    bad = server.app.metrics.bad_payloads.labels("eio")
+    before = bad._value.get()
+    token, _ = await guest(server.url, "Pinger")
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(server.url.replace("http", "ws") + WS_PATH)
+        await ws.receive(timeout=5)
+        await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
+        for _ in range(50):
+            await ws.send_str("2")
+        await ws.send_bytes(msgpack.packb(
+            {"type": 2, "nsp": "/", "data": ["join", {"room": "hall:main"}], "id": 3}))
+        acked = False
+        for _ in range(100):
+            msg = await ws.receive(timeout=5)
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                pkt = msgpack.unpackb(msg.data)
+                if pkt["type"] == 3 and pkt.get("id") == 3:
+                    acked = pkt["data"][0]["ok"] is True
+                    break
+        assert acked
+        await ws.close()
+    assert bad._value.get() - before == 50
+    assert not [r for r in caplog.records if r.name.startswith("metahall.engineio")]
