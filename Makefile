@@ -69,8 +69,8 @@ bench: setup
 
 # The long reliability runs (docs/reliability.md); make test runs short versions of both.
 # soak: 500 bots moving (5 moves/s each), chatting and queueing for 30 minutes; RSS, tick
-# duration and leaks. At 10 moves/s this traffic mix saturates the server's core (see
-# docs/reliability.md): `--rate 10` shows that.
+# duration and leaks. `--rate 10` runs the same mix at 10 moves/s (12 minutes of it: 41 % of
+# the server's core, docs/reliability.md).
 soak: setup
 	mkdir -p bench/results
 	$(PY) -m loadtest.soak --bots 500 --minutes 30 --rate 5 --out bench/results/soak
