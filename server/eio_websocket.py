@@ -3,8 +3,9 @@
 python-engineio's own loop (``AsyncSocket._websocket_handler``) wraps every received frame in a
 new task and an ``asyncio.wait_for``, and its writer wraps every queued packet in another
 ``wait_for``. With 1,000 clients at 10 moves/s and 10 snaps/s that bookkeeping was about 30
-points of the server's core (docs/avatar-sync.md). :func:`run_session` speaks the same protocol (the polling → WebSocket
-upgrade probe, PING/PONG, CLOSE, binary and text messages) with plain awaits:
+points of the server's core (docs/avatar-sync.md). :func:`run_session` speaks the same
+protocol (the polling → WebSocket upgrade probe, PING/PONG, CLOSE, binary and text messages)
+with plain awaits:
 
 * binary frames are Engine.IO MESSAGE packets (EIO 4): they go straight to the ``message``
   handler (python-socketio's entry point), awaited in this loop, so one connection's messages
