@@ -1,8 +1,9 @@
 """The Socket.IO implementation of :class:`rooms.outbox.Outbox`.
 
-Packets are encoded once and put straight on the Engine.IO socket's queue: no coroutine per
-message, and ordering per client is the order of the calls. ``sio.emit`` costs about 8x more
-per message (see DESIGN.md), which matters for the 10 Hz snapshot path.
+Packets are encoded once and written to the client's WebSocket at once when nothing is ahead
+of them (``eio_websocket.write_now``), else put on the Engine.IO socket's queue: no coroutine
+per message, and ordering per client is the order of the calls. ``sio.emit`` costs about 8x
+more per message (see DESIGN.md), which matters for the 10 Hz snapshot path.
 """
 
 from __future__ import annotations
