@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -53,7 +54,9 @@ def leads_xlsx(leads: Sequence[Lead], title: str = "Leads") -> bytes:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = title[:31] or "Leads"
+    # Excel sheet names: at most 31 characters, none of / \ : * ? [ ] (openpyxl refuses them)
+    safe = re.sub(r"[/\\:*?\[\]]", " ", title).strip().strip("'")[:31].strip()
+    ws.title = safe or "Leads"
     ws.append(list(COLUMNS))
     for row in _rows(leads):
         ws.append(row)

@@ -6,7 +6,9 @@ connected when
 * both are in voice and in the same zone (the open floor, or the same table: people at a table
   hear only each other);
 * they are within the hearing radius (default 8 m) — or, for a pair already connected, within
-  the radius plus a margin, so walking along the edge does not make the call flap;
+  the radius plus a margin, so walking along the edge does not make the call flap. At a table
+  distance does not count: everyone seated there hears everyone else (a seat is kept up to 7 m
+  from the table, so two people at one table can be 14 m apart);
 * each is among the other's ``max_peers`` nearest candidates (mutual K-nearest), so nobody ever
   has more than ``max_peers`` connections. An existing pair ranks as if it were ``margin``
   metres nearer, which keeps it when a newcomer is only a little closer.
@@ -75,7 +77,8 @@ def select_pairs(eids: Sequence[int], xs: Sequence[float], zs: Sequence[float],
             if i is not None and j is not None:
                 connected[i, j] = connected[j, i] = True
     limit = np.where(connected, cfg.radius + cfg.margin, cfg.radius)
-    ok = (d <= limit) & (zc[:, None] == zc[None, :])
+    at_table = np.fromiter((zone is not None for zone in zones), dtype=np.bool_, count=n)
+    ok = ((d <= limit) | at_table[:, None]) & (zc[:, None] == zc[None, :])
     np.fill_diagonal(ok, False)
     k = cfg.max_peers
     if n - 1 <= k:

@@ -114,3 +114,14 @@ async def test_lead_over_the_socket(server: LiveServer) -> None:
         assert not ack["ok"] and ack["error"]["code"] == "not_found"
     finally:
         await c.close()
+
+
+def test_the_xlsx_export_takes_any_company_name() -> None:
+    """Sheet titles may not hold / \\ : * ? [ ] — a company called "A/B Corp" broke the export."""
+    from server.expo_export import leads_xlsx
+
+    for company, sheet in (("A/B Corp", "A B Corp"), ("Q&A: Co", "Q&A  Co"),
+                           ("研发[北京]", "研发 北京"), ("'*?'", "Leads"), ("x" * 40, "x" * 31)):
+        wb = load_workbook(io.BytesIO(leads_xlsx([], company)))
+        assert wb.active is not None and wb.active.title == sheet
+        assert [c.value for c in wb.active[1]][:2] == ["name", "email"]

@@ -52,6 +52,13 @@ def test_people_at_a_table_hear_only_each_other() -> None:
     assert pairs(pts, zones) == {(1, 4)}
 
 
+def test_everyone_at_a_table_hears_each_other_however_far_apart_they_sit() -> None:
+    # a seat is kept up to 7 m from the table: two people at one table can be 14 m apart
+    pts = {1: (-7.0, 0.0), 2: (7.0, 0.0), 3: (-7.0, 30.0), 4: (7.0, 30.0)}
+    zones: dict[int, str | None] = {1: "A", 2: "A", 3: None, 4: None}
+    assert pairs(pts, zones) == {(1, 2)}  # on the open floor 14 m is out of earshot
+
+
 def test_nobody_gets_more_than_the_cap_and_the_nearest_win() -> None:
     # One listener at the centre, twelve people on rings around it.
     pts = {0: (0.0, 0.0)}
