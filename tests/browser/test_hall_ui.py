@@ -143,6 +143,15 @@ def test_guide_in_english_take_and_leave(web_server: ServerProcess, open_page: A
     service = page.locator(".queue-service[data-service-id='business_licence']")
     service.wait_for()
     assert "Articles of association" in (service.text_content() or "")
+    # "Show the way" draws the guide's path to a counter that serves it, on the 2D map …
+    assert (page.evaluate("() => window.metahall.state.render?.path ?? 0")) == 0
+    service.locator(".queue-way").click()
+    page.wait_for_function("() => (window.metahall.state.render?.path ?? 0) >= 2")
+    # … and it is still there in 3D.
+    page.click("#toggle-view")
+    page.wait_for_function(
+        "() => window.metahall.state.view === '3d' && (window.metahall.state.render?.path ?? 0) >= 2"
+    )
     service.locator(".queue-take").click()
     ticket = page.locator(".queue-ticket[data-status='waiting']")
     ticket.wait_for()
@@ -164,4 +173,12 @@ def test_admin_sees_hall_statistics(web_server: ServerProcess, open_page: Any) -
     page.click("#dock-tab-hall-stats")
     page.locator(".stats-services tbody tr").first.wait_for()
     assert page.locator(".stats-counters tbody tr").count() >= 1
+    # Per counter as per service: waits p50/p90, served per hour and the no-show rate.
+    heads = page.locator(".stats-counters th").all_text_contents()
+    service_heads = page.locator(".stats-services th").all_text_contents()
+    for key in ("No-show", "p50", "p90", "/ h"):
+        assert any(key.lower() in h.lower() for h in heads), (key, heads)
+        assert any(key.lower() in h.lower() for h in service_heads), (key, service_heads)
+    row = page.locator(".stats-counters tbody tr").first.locator("td").all_text_contents()
+    assert len(row) == len(heads) == 10
     assert "Today" in (page.text_content(".stats-summary") or "")

@@ -140,6 +140,7 @@ export default {
   "panel.queue.online": "Can also be done fully online.",
   "panel.queue.online_link": "Do it online",
   "panel.queue.take": "Take a number",
+  "panel.queue.show_way": "Show the way",
   "panel.queue.taken": "Your number is {number}.",
   "panel.queue.already": "You already have a number for this service.",
   "panel.queue.my_tickets": "My numbers",

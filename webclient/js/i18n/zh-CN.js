@@ -140,6 +140,7 @@ export default {
   "panel.queue.online": "此业务也可全程网上办理。",
   "panel.queue.online_link": "网上办理",
   "panel.queue.take": "取号",
+  "panel.queue.show_way": "带我去",
   "panel.queue.taken": "您的号码是 {number}。",
   "panel.queue.already": "您已经取过这项业务的号。",
   "panel.queue.my_tickets": "我的号码",

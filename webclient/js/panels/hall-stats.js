@@ -72,6 +72,10 @@ export const hallStatsPanel = {
         ["current", (r) => r.current ?? "–"],
         ["waiting", (r) => r.waiting],
         ["served", (r) => r.served],
+        ["no_show", (r) => pct(r.no_show_rate)],
+        ["wait_p50", (r) => mins(r.wait_p50_s)],
+        ["wait_p90", (r) => mins(r.wait_p90_s)],
+        ["per_hour", (r) => (r.served_per_hour == null ? "–" : Number(r.served_per_hour).toFixed(1))],
         ["rating", rating],
       ], data.counters ?? []));
     };

@@ -50,6 +50,7 @@ class QueueController {
     this.hall = null; // {timezone, opens, closes, booking_days, no_show_s} from hall.services
     this.called = null; // the last queue.called payload still current
     this.path = null;
+    this.way = null; // the guide's "show the way" path, until a call replaces it
     this.rate = null; // {ticket_id, number, service_id} after queue.done with can_rate
     this.listeners = new Set();
     this.audio = null;
@@ -71,7 +72,10 @@ class QueueController {
       }),
     ];
     this._onJoined = () => this.refresh();
-    this._onPathRequest = () => { if (this.path) announcePath(this.path); };
+    this._onPathRequest = () => {
+      const path = this.path ?? this.way;
+      if (path) announcePath(path);
+    };
     this._onLang = () => { this._renderBanner(); this.changed(); };
     document.addEventListener("metahall:joined", this._onJoined);
     document.addEventListener("metahall:path-request", this._onPathRequest);
@@ -89,8 +93,15 @@ class QueueController {
     this.chats = null; // the store belongs to the room context (hall-chat.js disposes it)
     if (this.path) announcePath(null);
     this.path = null;
+    this.way = null;
     this.listeners.clear();
     this.audio?.close?.().catch?.(() => {});
+  }
+
+  /** Draws the guide's way to a counter; views made later (a 2D/3D switch) ask for it again. */
+  showWay(path) {
+    this.way = path;
+    if (!this.path) announcePath(path);
   }
 
   subscribe(fn) {
@@ -230,6 +241,7 @@ class QueueController {
     this.tickets.set(tk.id, tk);
     this.called = m;
     this.path = Array.isArray(m.path) && m.path.length >= 2 ? m.path : null;
+    this.way = null; // the call's path replaces the guide's
     announcePath(this.path);
     this._renderBanner();
     this.beep();
@@ -461,6 +473,13 @@ export const queuePanel = {
         const takeBtn = button(i18n.t("panel.queue.take"), "btn small primary queue-take");
         takeBtn.addEventListener("click", () => take(sid, takeBtn));
         actions.append(takeBtn);
+        if (Array.isArray(r.path) && r.path.length >= 2) {
+          // The guide's way to a counter that serves it, drawn on the floor (3D) and the map (2D).
+          const way = button(i18n.t("panel.queue.show_way"), "btn small queue-way");
+          if (r.counter?.name) way.title = i18n.pick(r.counter.name);
+          way.addEventListener("click", () => ctrl.showWay(r.path));
+          actions.append(way);
+        }
         const svc = ctrl.services.get(sid);
         if (svc && ctrl.appointable().includes(svc)) {
           const book = button(i18n.t("panel.queue.book"), "btn small queue-book");
