@@ -61,6 +61,7 @@ bench: setup
 	mkdir -p bench/results
 	$(PY) -m loadtest.bench_world --out bench/results/world-step.json
 	$(PY) -m loadtest.bench_avatar_sync
+	$(PY) -m loadtest.bench_hall  # hall: 2,000 citizens, 15 services, 20 counters; take p99, fan-out cost
 	$(PY) -m loadtest.bench_webrtc
 	$(PY) -m loadtest.bench_stage --steps 1,2,3,4,6 --duration 8  # stage: video viewers per talk
 	$(PY) -m loadtest.bench_stage --kind audio --steps 2,5,10,20 --duration 8  # stage: audio only

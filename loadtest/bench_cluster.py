@@ -78,7 +78,7 @@ from .bench_report import fmt as _f
 from .bench_report import step_record
 from .conn import SioConnection, SioError, connect, redirect_target
 from .frames import decode_packet
-from .sysmon import HostSampler, ProcSampler
+from .sysmon import HostSampler, ProcSampler, server_commit
 
 __all__ = ["main", "run_bench"]
 
@@ -1060,19 +1060,6 @@ def plot(doc: dict[str, Any], path: Path) -> None:
 # -- main -----------------------------------------------------------------------------------------
 
 
-def _commit() -> str | None:
-    """The server code measured: HEAD, ``+changes`` when server code was modified in the tree."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "server", "rooms", "avatars",
-                                "moderation"], cwd=REPO, capture_output=True, text=True,
-                               timeout=10, check=True).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head + ("+changes" if dirty else "")
-
-
 async def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
     out = Path(ns.out)
     tmp = out / "tmp" / "cluster"
@@ -1082,7 +1069,7 @@ async def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
     if ns.update and (out / "cluster.json").exists():
         base = json.loads((out / "cluster.json").read_text())
     run = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "argv": ns.argv,
-           "parts": sorted(ns.parts), "loadavg_start": _loadavg(), "commit": _commit()}  # fmt: skip
+           "parts": sorted(ns.parts), "loadavg_start": _loadavg(), "commit": server_commit()}  # fmt: skip
     doc: dict[str, Any] = {
         "bench": "cluster",
         "date": run["date"],

@@ -41,9 +41,10 @@ from typing import Any
 
 import aiohttp
 
+from .bench_avatar_sync import _cpu_model
 from .conn import SioConnection, connect
 from .metrics import summarize
-from .sysmon import HostSampler, ProcSampler, free_port, raise_fd_limit
+from .sysmon import HostSampler, ProcSampler, free_port, raise_fd_limit, server_commit
 
 __all__ = ["main", "run_bench"]
 
@@ -453,10 +454,13 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             FREEZE_KEY: args.gc_freeze,
             "database": "postgresql" if args.database_url else "sqlite (WAL, FULL)",
         },
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "server_commit": server_commit(),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "cpu": _cpu_model(),
         },
         "take": {
             "issued": len(res.take_ms) - sum(res.take_errors.values()),
@@ -556,8 +560,9 @@ def to_markdown(r: dict[str, Any]) -> str:
         f"{c['database']}; citizens {'joined hall:main' if c['join'] else 'not in the 3D room'}"
         f"{'; server ran gc.freeze() once all had connected' if c[FREEZE_KEY] else ''}"
         ". "
-        f"Machine: {r['machine']['cpus']} CPUs, Python {r['machine']['python']}; server and "
-        "generator share it.",
+        f"Machine: {r['machine']['cpus']} × {r['machine'].get('cpu') or 'CPU'}, Python "
+        f"{r['machine']['python']}; server and generator share it. Measured "
+        f"{r.get('date', 'at an unrecorded date')}, server code {r.get('server_commit') or 'unknown'}.",
         "",
         "## Ticket issue (`queue.take`)",
         "",
