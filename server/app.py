@@ -27,7 +27,7 @@ from server import (  # hall_http: service hall; moderation_http: moderation
     moderation_http,
 )
 from server.auth.service import AccountService
-from server.auth.throttle import SlidingWindow
+from server.auth.throttle import LocalThrottle, RedisThrottle, SlidingWindow, Throttle
 from server.auth.tokens import TokenSigner
 from server.cluster import Cluster  # scale-out
 from server.cluster_setup import build_cluster, cluster_context  # scale-out
@@ -73,8 +73,8 @@ class App:
     ticker: Ticker = field(init=False)
     hall: HallService = field(init=False)
     """The service hall (queues, counters, appointments); rooms reach it as services["hall"]."""
-    login_limiter: SlidingWindow = field(init=False)
-    guest_limiter: SlidingWindow = field(init=False)
+    login_limiter: Throttle = field(init=False)
+    guest_limiter: Throttle = field(init=False)
     moderation: ModerationGate = field(init=False)
     mod: ModerationService = field(init=False)
     """Moderation: verdicts to cases, reports, actions, sanctions, audit, retention."""
@@ -95,11 +95,11 @@ class App:
         self.accounts = AccountService(self.db)
         self.signer = TokenSigner(s.load_secret(), s.token_ttl_s)
         self.directory = DbRoomDirectory(self.db, s)
-        self.login_limiter = SlidingWindow(s.login_attempts_per_minute, 60.0)
-        self.guest_limiter = SlidingWindow(s.guest_logins_per_minute, 60.0)
         self.moderation = ModerationGate(s, self.metrics)
         self.accounts.name_gate = self.moderation.display_name
         self.cluster = build_cluster(self)  # scale-out
+        self.login_limiter = self._throttle("login", s.login_attempts_per_minute)
+        self.guest_limiter = self._throttle("guest", s.guest_logins_per_minute)
         self.realtime = Realtime(self)
         ctx = RoomContext(outbox=self.realtime.outbox, tick_hz=s.tick_hz,
                           on_hook_error=self._hook_error)
@@ -115,6 +115,14 @@ class App:
         watch_runtime(self)  # leak counters on /metrics
         self.ticker = Ticker(self.registry, s.tick_hz, observe=self.metrics.observe_tick,
                              on_skip=self.metrics.ticks_skipped.inc)
+
+    def _throttle(self, name: str, per_minute: int) -> Throttle:
+        """A per-minute limit: in this process, or (cluster mode) shared by every process."""
+        local = SlidingWindow(per_minute, 60.0)
+        if self.cluster is None:
+            return LocalThrottle(local)
+        return RedisThrottle(self.cluster.r, f"{self.cluster.prefix}:rl:{name}", per_minute, 60.0,
+                             local)
 
     def _hook_error(self, error: RoomHookError) -> None:
         self.metrics.hook_errors.labels(error.hook).inc()

@@ -107,7 +107,7 @@ def _session(app: App, user: UserInfo) -> dict[str, Any]:
 async def guest(request: web.Request) -> web.Response:
     app = _app(request)
     data = await json_body(request)
-    if app.guest_limiter.hit(client_ip(request)):
+    if await app.guest_limiter.hit(client_ip(request)):
         raise RateLimited("Too many new guests from your address; wait a minute.")
     user = await app.accounts.create_guest(data.get("display_name"))
     app.metrics.logins.labels("guest", "ok").inc()
@@ -118,7 +118,7 @@ async def guest(request: web.Request) -> web.Response:
 async def register(request: web.Request) -> web.Response:
     app = _app(request)
     data = await json_body(request)
-    if app.login_limiter.hit("register:" + client_ip(request)):
+    if await app.login_limiter.hit("register:" + client_ip(request)):
         raise RateLimited("Too many attempts; wait a minute.")
     user = await app.accounts.register(
         data.get("username"), data.get("password"), data.get("display_name"))
@@ -132,14 +132,14 @@ async def login(request: web.Request) -> web.Response:
     data = await json_body(request)
     ip_key = "ip:" + client_ip(request)
     user_key = "user:" + str(data.get("username", "")).lower()[:64]
-    if app.login_limiter.blocked(ip_key) or app.login_limiter.blocked(user_key):
+    if await app.login_limiter.blocked(ip_key) or await app.login_limiter.blocked(user_key):
         app.metrics.logins.labels("password", "throttled").inc()
         raise RateLimited("Too many failed sign-ins; wait a minute.")
     try:
         user = await app.accounts.login(data.get("username"), data.get("password"))
     except AuthError:
-        app.login_limiter.hit(ip_key)
-        app.login_limiter.hit(user_key)
+        await app.login_limiter.hit(ip_key)
+        await app.login_limiter.hit(user_key)
         app.metrics.logins.labels("password", "failed").inc()
         raise
     app.metrics.logins.labels("password", "ok").inc()
@@ -164,7 +164,7 @@ async def change_password(request: web.Request) -> web.Response:
     user = await current_user(request)
     assert user is not None
     data = await json_body(request)
-    if app.login_limiter.hit("password:" + user.id):
+    if await app.login_limiter.hit("password:" + user.id):
         raise RateLimited("Too many attempts; wait a minute.")
     changed = await app.accounts.change_password(user.id, data.get("old_password"),
                                                  data.get("new_password"))
