@@ -43,6 +43,7 @@ _COUNTS = (
     "heard",
     "total",
     "unmatched",
+    "rejoins",
 )
 
 
@@ -241,6 +242,7 @@ class Aggregator:
             "disconnects": last.disconnects if last else 0,
             "join_redirects": sum(self._redirects.values()),
             "unmatched_positions": counts["unmatched"],
+            "rejoins": counts["rejoins"],
             "observer_corrections": counts["corrections"],
             "protocol_errors": counts["protocol"],
             "protocol_errors_by_kind": dict(

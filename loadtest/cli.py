@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--aoi-k", type=int, default=64, help="server's nearest-entities limit (64)")
     a("--server-pid", type=int, default=None, help="sample this process' CPU and RSS")
     a("--deflate", action="store_true", help="offer permessage-deflate on the WebSockets")
+    a("--reconnect", action="store_true",
+      help="bots that lose their connection connect and join again (a failover drill)")
     a(
         "--transport",
         choices=("websocket", "webrtc"),
@@ -110,6 +112,7 @@ def config_from_args(ns: argparse.Namespace) -> LoadConfig:
         k_nearest=ns.aoi_k,
         server_pid=ns.server_pid,
         compress=ns.deflate,
+        reconnect=ns.reconnect,
         uvloop=not ns.no_uvloop,
         name_prefix=ns.name_prefix,
         transport=ns.transport,

@@ -57,6 +57,9 @@ class LoadConfig:
     channel) before the measured window starts."""
     rtc_timeout_s: float = 20.0
     """Offer to open channel; a bot whose channel is not open by then stays on Socket.IO."""
+    reconnect: bool = False
+    """After losing its connection a bot connects and joins again (following redirects), as
+    the browser does: a failover drill. Each loss still counts as a disconnect."""
 
     @property
     def period_ms(self) -> float:

@@ -56,6 +56,10 @@ def wall_ms() -> float:
     return time.time() * 1000.0
 
 
+MAX_REJOIN_FAILURES = 20
+"""With ``reconnect``: failed tries in a row (backing off up to 5 s) before a bot gives up."""
+
+
 @dataclass(slots=True)
 class Bot:
     index: int
@@ -72,6 +76,8 @@ class Bot:
     """Between the start of its connection and the join ack (or a failure)."""
     rtc: Any = None
     """Its :class:`loadtest.rtcbot.RtcLink` once the WebRTC channel opened (webrtc only)."""
+    lives: int = 0
+    """Joins so far (more than one with ``reconnect``)."""
 
 
 class Worker:
@@ -104,6 +110,8 @@ class Worker:
         """Join redirects followed (a cluster sends a bot to the node that runs its room)."""
         self.moves = 0
         self.disconnects = 0
+        self.rejoins = 0
+        """Bots back in the room after losing their connection (``reconnect``)."""
         self.samples = SampleSet()
         self.loop_lag_ms: list[float] = []
         self.send_lag_ms: list[float] = []
@@ -115,7 +123,7 @@ class Worker:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last = dict.fromkeys(
             ("moves", "bytes", "snap_bytes", "frames", "snaps", "corrections", "protocol",
-             "rtc_msgs"), 0
+             "rtc_msgs", "rejoins"), 0
         )
 
     # -- coordinator messages -------------------------------------------------
@@ -318,15 +326,35 @@ class Worker:
         return None
 
     async def _bot_life(self, bot: Bot, t0: float) -> None:
+        """Connect, join and walk until the run ends; with ``reconnect``, come back after a lost
+        connection (at most ``MAX_REJOIN_FAILURES`` failed tries in a row, backing off)."""
+        failures = 0
+        while True:
+            lost = await self._one_life(bot, t0)
+            if lost is None:
+                return
+            if not self.cfg.reconnect or self._stopping:
+                return
+            failures = 0 if lost else failures + 1
+            if failures > MAX_REJOIN_FAILURES:
+                return
+            await asyncio.sleep(min(0.25 * 2 ** failures, 5.0) * random.uniform(0.5, 1.5))
+            if self._stopping:
+                return
+
+    async def _one_life(self, bot: Bot, t0: float) -> bool | None:
+        """One connection: True when a joined bot lost it, False when it never got in (worth
+        another try), None when the run is ending or the join was refused for good."""
         bot.connecting = True
         got = await self._connect_and_join(bot)
         if got is None:
             bot.connecting = False
-            return
+            return False
         conn, reader, ack = got
         bot.conn = conn
         self.connected += 1
         obs = bot.observer
+        refused = False
         try:
             try:
                 if ack is None:
@@ -339,14 +367,18 @@ class Worker:
                 info = None
             except _JoinRefused as exc:
                 self.errors[f"join_{exc}"] += 1
-                info = None
+                info, refused = None, True
             bot.connecting = False
             if info is None:
                 await conn.close()
             else:
+                if bot.lives:
+                    self.rejoins += 1
+                bot.lives += 1
                 if obs is not None:
                     obs.instance, obs.self_eid = info.instance, info.eid
                 bot.y = info.spawn[1]
+                bot.last_k, bot.send_failed = -1, False
                 bot.walk = self.roster.add(info)
                 self.joined += 1
                 self._send(info.to_wire())
@@ -355,12 +387,17 @@ class Worker:
             if not reader.done():
                 reader.cancel()
             self.connected -= 1
-        if info is not None and not self._stopping:
-            self.disconnects += 1
-            self.errors[f"disconnect_{reason or 'closed'}"] += 1
-            now = wall_ms()
-            self.roster.mark_gone(bot.index, now)
-            self._send(("gone", bot.index, now))
+        if info is None:
+            return None if refused or self._stopping else False
+        if self._stopping:
+            return None
+        self.disconnects += 1
+        self.errors[f"disconnect_{reason or 'closed'}"] += 1
+        now = wall_ms()
+        self.roster.mark_gone(bot.index, now)
+        self._send(("gone", bot.index, now))
+        bot.walk = None
+        return True
 
     async def _open_rtc(self, bot: Bot, conn: SioConnection) -> None:
         """Open the bot's WebRTC state channel; on failure it stays on Socket.IO (counted)."""
@@ -500,6 +537,7 @@ class Worker:
             "moves": self.moves,
             "bytes": sum(b.conn.bytes_in for b in self.bots if b.conn is not None) + rtc_bytes,
             "snap_bytes": sum(b.conn.snap_bytes_in for b in self.bots if b.conn is not None),
+            "rejoins": self.rejoins,
             "frames": sum(b.conn.frames_in for b in self.bots if b.conn is not None) + rtc_msgs,
             "snaps": sum(b.observer.snaps for b in self.bots if b.observer is not None),
             "corrections": sum(b.observer.corrections for b in self.bots if b.observer is not None),

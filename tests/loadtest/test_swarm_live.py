@@ -61,3 +61,48 @@ async def test_swarm_against_metahall_server(server: LiveServer) -> None:
     s = doc["summary"]
     _check_clean_run(s, 5)
     assert s["slo"]["verdict"] in ("pass", "inconclusive")
+
+
+async def test_with_reconnect_bots_come_back_after_the_server_drops_them(server: LiveServer) -> None:
+    """A failover drill: every bot's connection is closed by the server mid-run; with
+    ``reconnect`` each connects and joins again and walks on."""
+    cfg = LoadConfig(url=server.url, bots=4, duration_s=4.0, ramp_s=0.3, drain_s=1.0,
+                     observers=4, reconnect=True)
+    rt = server.app.realtime
+
+    async def drop_everyone() -> int:
+        for _ in range(100):  # wait until all four walk (bounded: 10 s)
+            if server.app.registry.members("hall:main") == 4:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        sids = list(rt.clients)
+        for sid in sids:
+            await rt.sio.disconnect(sid)
+        return len(sids)
+
+    dropped, doc = await asyncio.gather(drop_everyone(), asyncio.to_thread(run, cfg))
+    s = doc["summary"]
+    assert dropped == 4
+    assert s["disconnects"] == 4 and s["rejoins"] == 4, (s["disconnects"], s["rejoins"], s["errors"])
+    assert s["walking_at_end_of_window"] == 4  # all back and walking when the window closed
+    assert server.app.registry.members("hall:main") == 0  # and gone after the run
+
+
+async def test_without_reconnect_dropped_bots_stay_gone(server: LiveServer) -> None:
+    cfg = LoadConfig(url=server.url, bots=2, duration_s=3.0, ramp_s=0.3, drain_s=1.0, observers=2)
+    rt = server.app.realtime
+
+    async def drop_everyone() -> None:
+        for _ in range(100):
+            if server.app.registry.members("hall:main") == 2:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        for sid in list(rt.clients):
+            await rt.sio.disconnect(sid)
+
+    _, doc = await asyncio.gather(drop_everyone(), asyncio.to_thread(run, cfg))
+    s = doc["summary"]
+    assert s["disconnects"] == 2 and s["rejoins"] == 0
+    assert s["walking_at_end_of_window"] == 0
