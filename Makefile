@@ -39,9 +39,12 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk nginx >/dev/null; \
 	fi
 
-# Every suite that runs a live server runs a second time on PostgreSQL (one database per server,
-# METAHALL_TEST_POSTGRES=1); always in CI, elsewhere when PostgreSQL is reachable.
-PG_SUITES := tests/server tests/hall tests/moderation_server tests/interop tests/expo tests/social
+# The suites of every feature that stores data run a second time on PostgreSQL (one database per
+# server, METAHALL_TEST_POSTGRES=1); always in CI, elsewhere when PostgreSQL is reachable. The
+# cluster tests run on PostgreSQL only; tests/reliability has its own PostgreSQL cases (kill -9,
+# outages, revocation); the browser and load-test suites drive the same code over the wire.
+PG_SUITES := tests/server tests/hall tests/moderation_server tests/interop tests/expo tests/social \
+	tests/stage
 
 test: setup browser-deps lint
 	$(PY) -m pytest --durations=12 $(PYTEST_ARGS)
