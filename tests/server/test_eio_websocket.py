@@ -19,6 +19,15 @@ from tests.helpers import LiveServer, connect, guest, wait_for
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 
 
+async def _raw(http: aiohttp.ClientSession, url: str, token: str) -> aiohttp.ClientWebSocketResponse:
+    """A bare WebSocket to Engine.IO: the OPEN packet read (and checked), Socket.IO CONNECT sent."""
+    ws = await http.ws_connect(url.replace("http", "ws") + WS_PATH)
+    opened = await ws.receive(timeout=5)
+    assert opened.type == aiohttp.WSMsgType.TEXT and opened.data.startswith("0"), opened
+    await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
+    return ws
+
+
 async def _moving(server: LiveServer, name: str) -> tuple[Any, asyncio.Task[None]]:
     """A client in ``hall:main`` that walks to and fro at 10 Hz until its task is cancelled."""
     token, _ = await guest(server.url, name)
@@ -63,10 +72,7 @@ async def test_a_peer_that_stops_answering_pings_is_closed_and_leaves_the_room(
     eio.ping_interval, eio.ping_timeout = 0.3, 0.5
     token, user = await guest(server.url, "Mute")
     async with aiohttp.ClientSession() as http:
-        ws = await http.ws_connect(server.url.replace("http", "ws") + WS_PATH)
-        opened = await ws.receive(timeout=5)
-        assert opened.type == aiohttp.WSMsgType.TEXT and opened.data.startswith("0")
-        await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
+        ws = await _raw(http, server.url, token)
         await ws.send_bytes(msgpack.packb(
             {"type": 2, "nsp": "/", "data": ["join", {"room": "hall:main"}], "id": 1}))
         await wait_for(lambda: server.app.registry.members("hall:main") == 1, timeout=5)
@@ -93,9 +99,7 @@ async def test_the_join_ack_always_arrives_before_the_first_snap(server: LiveSer
         async with aiohttp.ClientSession() as http:
             for attempt in range(15):
                 token, _ = await guest(server.url, f"Joiner{attempt}")
-                ws = await http.ws_connect(server.url.replace("http", "ws") + WS_PATH)
-                await ws.receive(timeout=5)  # Engine.IO OPEN
-                await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
+                ws = await _raw(http, server.url, token)
                 await ws.send_bytes(msgpack.packb(
                     {"type": 2, "nsp": "/", "data": ["join", {"room": "hall:main"}], "id": 7}))
                 order: list[str] = []
@@ -132,9 +136,7 @@ async def test_a_reader_that_stops_reading_is_bounded_and_dropped(server: LiveSe
     token, user = await guest(server.url, "Stalled")
     connector = aiohttp.TCPConnector(socket_factory=small_buffers)
     async with aiohttp.ClientSession(connector=connector) as http:
-        ws = await http.ws_connect(server.url.replace("http", "ws") + WS_PATH)
-        await ws.receive(timeout=5)
-        await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
+        _stalled = await _raw(http, server.url, token)  # kept open; never read from again
         await wait_for(lambda: any(c.user.id == user["id"] for c in rt.clients.values()))
         client = next(c for c in rt.clients.values() if c.user.id == user["id"])
         sock = rt.outbox._socket(client.sid)
@@ -210,9 +212,7 @@ async def test_packets_a_client_may_not_send_are_counted_quietly(
     before = bad._value.get()
     token, _ = await guest(server.url, "Pinger")
     async with aiohttp.ClientSession() as http:
-        ws = await http.ws_connect(server.url.replace("http", "ws") + WS_PATH)
-        await ws.receive(timeout=5)
-        await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
+        ws = await _raw(http, server.url, token)
         for _ in range(50):
             await ws.send_str("2")
         await ws.send_bytes(msgpack.packb(
