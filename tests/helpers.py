@@ -19,7 +19,7 @@ from server.http_api import APP_KEY
 from server.settings import Settings
 
 __all__ = ["LiveServer", "start_server", "guest", "RecordingClient", "connect", "free_port",
-           "requires_service", "wait_for"]
+           "requires_service", "wait_for", "drop_redis_prefix"]
 
 
 def free_port() -> int:
@@ -215,6 +215,19 @@ async def connect(url: str, token: str | None, *, socketio_path: str = "socket.i
 
 
 REDIS_URL = os.environ.get("METAHALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def drop_redis_prefix(prefix: str) -> None:
+    """Delete every key a test wrote under ``prefix:`` (its own namespace on the shared Redis)."""
+    import redis.asyncio as aioredis
+
+    r = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
+        if keys:
+            await r.delete(*keys)
+    finally:
+        await r.aclose()
 
 
 def redis_available() -> bool:

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.helpers import REDIS_URL, free_port, redis_available  # noqa: F401 (re-exported)
+from tests.helpers import (  # noqa: F401 (re-exported)
+    REDIS_URL,
+    drop_redis_prefix,
+    free_port,
+    redis_available,
+)
 
 
 @dataclass
@@ -104,10 +109,4 @@ async def cluster(tmp: Path, database_url: str, n: int = 2,
     finally:
         for node in cut.nodes:
             node.stop()
-        import redis.asyncio as aioredis
-
-        r = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
-        if keys:
-            await r.delete(*keys)
-        await r.aclose()
+        await drop_redis_prefix(prefix)

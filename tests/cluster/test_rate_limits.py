@@ -11,16 +11,14 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from server.auth.throttle import RedisThrottle, SlidingWindow
-from tests.helpers import REDIS_URL, redis_available, requires_service, start_server
+from tests.helpers import (
+    REDIS_URL,
+    drop_redis_prefix,
+    redis_available,
+    requires_service,
+    start_server,
+)
 from tests.pg import fresh_database, postgres_available
-
-
-async def _drop(prefix: str) -> None:
-    r = aioredis.Redis.from_url(REDIS_URL)
-    keys = [k async for k in r.scan_iter(f"{prefix}:*")]
-    if keys:
-        await r.delete(*keys)
-    await r.aclose()
 
 
 @requires_service("Redis", redis_available())
@@ -46,7 +44,7 @@ async def test_two_throttles_on_one_redis_share_the_window() -> None:
         await r1.aclose()
         await r2.aclose()
         for p in (prefix, prefix + "-x", prefix + "-short"):
-            await _drop(p)
+            await drop_redis_prefix(p)
 
 
 async def test_without_redis_a_process_counts_alone() -> None:
@@ -83,6 +81,6 @@ async def test_failed_logins_over_two_processes_are_limited_as_one(tmp_path: Pat
         finally:
             for node in reversed(nodes):
                 await node.close()
-            await _drop(prefix)
+            await drop_redis_prefix(prefix)
 
 

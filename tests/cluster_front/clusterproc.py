@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.cluster_front.conftest import REDIS_URL
+from tests.helpers import drop_redis_prefix
 from tests.pg import PG_HOST, PG_PORT, PG_USER
 
 REPO = Path(__file__).resolve().parents[2]
@@ -143,13 +144,7 @@ class ClusterProcess:
 
     async def _cleanup(self) -> None:
         import asyncpg
-        import redis.asyncio as aioredis
-
-        r = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in r.scan_iter(f"{self.prefix}:*")]
-        if keys:
-            await r.delete(*keys)
-        await r.aclose()
+        await drop_redis_prefix(self.prefix)
         admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')

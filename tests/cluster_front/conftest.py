@@ -16,7 +16,12 @@ from aiohttp import web
 
 from server.cluster import NodeInfo
 from server.front import FRONT_KEY, Front, create_front_app
-from tests.helpers import REDIS_URL, free_port, redis_available  # noqa: F401 (re-exported)
+from tests.helpers import (  # noqa: F401 (re-exported)
+    REDIS_URL,
+    drop_redis_prefix,
+    free_port,
+    redis_available,
+)
 
 
 @dataclass
@@ -134,10 +139,8 @@ async def registry() -> AsyncIterator[Registry]:
     try:
         yield Registry(r, prefix)
     finally:
-        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
-        if keys:
-            await r.delete(*keys)
         await r.aclose()
+        await drop_redis_prefix(prefix)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from server.cluster_cli import (
     prepare_services,
 )
 from tests.cluster_front.conftest import REDIS_URL, redis_available
-from tests.helpers import free_port, guest, requires_service
+from tests.helpers import drop_redis_prefix, free_port, guest, requires_service
 from tests.pg import PG_HOST, PG_PORT, PG_USER, postgres_available
 
 REPO = Path(__file__).resolve().parents[2]
@@ -287,13 +287,7 @@ async def test_a_real_cluster_runs_redirects_restarts_and_stops_on_ctrl_c(tmp_pa
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-        import redis.asyncio as aioredis
-
-        r = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
-        if keys:
-            await r.delete(*keys)
-        await r.aclose()
+        await drop_redis_prefix(prefix)
         await _drop(name)
 
 

@@ -22,6 +22,7 @@ from tests.helpers import (
     REDIS_URL,
     LiveServer,
     connect,
+    drop_redis_prefix,
     redis_available,
     requires_service,
     start_server,
@@ -339,10 +340,4 @@ async def test_logout_on_one_process_closes_connections_on_the_other(tmp_path: P
         finally:
             for node in reversed(nodes):
                 await node.close()
-            import redis.asyncio as aioredis
-
-            r = aioredis.Redis.from_url(REDIS_URL)
-            keys = [k async for k in r.scan_iter(f"{prefix}:*")]
-            if keys:
-                await r.delete(*keys)
-            await r.aclose()
+            await drop_redis_prefix(prefix)
