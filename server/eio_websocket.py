@@ -32,7 +32,7 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from engineio.async_socket import AsyncSocket
 
-__all__ = ["WebSocketTransport", "run_session", "write_now", "ws_binary_frame"]
+__all__ = ["WebSocketTransport", "run_session", "transport_of", "write_now", "ws_binary_frame"]
 
 log = logging.getLogger("metahall.engineio")
 
@@ -174,6 +174,13 @@ async def run_session(sock: AsyncSocket, ws: WebSocketTransport) -> None:
         await sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
 
 
+def transport_of(sock: AsyncSocket) -> Any:
+    """The asyncio transport under the socket's open WebSocket session; None when it has none
+    (polling, closed)."""
+    ws = getattr(sock, "metahall_ws", None)
+    return getattr(getattr(ws, "_writer", None), "transport", None)
+
+
 def write_now(sock: AsyncSocket, data: bytes) -> bool:
     """Put one binary MESSAGE on the wire now, if nothing is queued or being written before it.
 
@@ -183,7 +190,7 @@ def write_now(sock: AsyncSocket, data: bytes) -> bool:
     ws = getattr(sock, "metahall_ws", None)
     if ws is None or sock.metahall_writing or not sock.queue.empty() or ws._compress:
         return False
-    transport = getattr(ws._writer, "transport", None)
+    transport = transport_of(sock)
     if transport is None or transport.is_closing() or transport.get_write_buffer_size() > MAX_UNSENT:
         return False  # a stalled reader: queue it, where the outbox sees the backlog
     transport.write(ws_binary_frame(data))

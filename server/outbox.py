@@ -18,7 +18,7 @@ import msgpack
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from server.eio_websocket import MAX_UNSENT, write_now
+from server.eio_websocket import MAX_UNSENT, transport_of, write_now
 from server.metrics import Metrics
 from server.rtc import BUFFER_SKIP_BYTES, split_snap
 
@@ -121,12 +121,10 @@ class SocketOutbox:
         if size > BACKLOG_SNAPS:
             self.metrics.snaps_skipped.inc()
             return True
-        ws = getattr(sock, "metahall_ws", None)
-        if ws is not None:
-            transport = getattr(ws._writer, "transport", None)
-            if transport is not None and transport.get_write_buffer_size() > MAX_UNSENT:
-                self.metrics.snaps_skipped.inc()
-                return True
+        transport = transport_of(sock)
+        if transport is not None and transport.get_write_buffer_size() > MAX_UNSENT:
+            self.metrics.snaps_skipped.inc()
+            return True
         return False
 
     def disconnect(self, sid: str) -> None:
@@ -135,9 +133,8 @@ class SocketOutbox:
     async def _drop_stalled(self, sid: str, sock: Any) -> None:
         """Disconnect, then cut the TCP connection: a peer that reads nothing would otherwise
         hold its queue and a writer stuck in flow control until it went away."""
+        transport = transport_of(sock)  # before the session lets go of it
         await self.sio.disconnect(sid)
-        ws = getattr(sock, "metahall_ws", None)
-        transport = getattr(getattr(ws, "_writer", None), "transport", None)
         if transport is not None:
             transport.abort()
 
