@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .bench_report import plot_curve, step_record, write_markdown
-from .sysmon import free_port
+from .sysmon import cpu_model, free_port
 
 __all__ = ["main", "run_bench"]
 
@@ -197,7 +197,7 @@ def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {
             "cpus": os.cpu_count(),
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
@@ -222,13 +222,6 @@ def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
     plot_curve(doc, out.with_suffix(".png"))
     return doc
 
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,12 +73,12 @@ from typing import Any
 import aiohttp
 import psutil
 
-from .bench_avatar_sync import ServerProcess, _cpu_model, _pin, _wait_healthy
+from .bench_avatar_sync import ServerProcess, _pin, _wait_healthy
 from .bench_report import fmt as _f
 from .bench_report import step_record
 from .conn import SioConnection, SioError, connect, redirect_target
 from .frames import decode_packet
-from .sysmon import HostSampler, ProcSampler, server_commit
+from .sysmon import HostSampler, ProcSampler, cpu_model, server_commit
 
 __all__ = ["main", "run_bench"]
 
@@ -1076,7 +1076,7 @@ async def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
         "argv": ns.argv,
         "machine": {
             "cpus": os.cpu_count(),
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },

@@ -41,10 +41,16 @@ from typing import Any
 
 import aiohttp
 
-from .bench_avatar_sync import _cpu_model
 from .conn import SioConnection, connect
 from .metrics import summarize
-from .sysmon import HostSampler, ProcSampler, free_port, raise_fd_limit, server_commit
+from .sysmon import (
+    HostSampler,
+    ProcSampler,
+    cpu_model,
+    free_port,
+    raise_fd_limit,
+    server_commit,
+)
 
 __all__ = ["main", "run_bench"]
 
@@ -460,7 +466,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
         },
         "take": {
             "issued": len(res.take_ms) - sum(res.take_errors.values()),

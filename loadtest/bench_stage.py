@@ -50,7 +50,7 @@ import aiohttp
 import socketio
 
 from .stage_peers import FrameCounter, SyntheticAudio, SyntheticVideo, publish, watch
-from .sysmon import HostSampler, ProcSampler, free_port
+from .sysmon import HostSampler, ProcSampler, cpu_model, free_port
 
 __all__ = ["main", "run_bench", "write_markdown", "limit_of"]
 
@@ -344,7 +344,7 @@ async def run_bench(steps: list[int], duration: float, kind: str, width: int, he
                    "video": f"{width}x{height}@{fps} VP8" if kind == "video" else None,
                    "audio": "48 kHz mono Opus, 20 ms frames", "pass_ratio": pass_ratio},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "cpu_model": _cpu_model(), "load_avg_at_end": os.getloadavg()},
+                    "cpu_model": cpu_model(), "load_avg_at_end": os.getloadavg()},
         "steps": records,
         "limit": limit_of(records),
         "cost": cost_fit(records, kind),
@@ -388,13 +388,6 @@ def limit_of(records: list[dict[str, Any]]) -> dict[str, Any]:
             first_bad = r["viewers"]
     return {"last_pass": last_ok, "first_fail": first_bad}
 
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "?"
 
 
 HEADER = (

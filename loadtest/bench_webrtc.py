@@ -47,6 +47,7 @@ import psutil
 
 from .bench_report import step_record
 from .impair import BOT_ADDR, SERVER_ADDR
+from .sysmon import cpu_model
 
 __all__ = ["main", "parse_metrics", "plot", "run_bench", "write_markdown"]
 
@@ -397,7 +398,7 @@ def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
         "duration_s_total": round(time.time() - started, 1),
         "machine": {
             "cpus": os.cpu_count(),
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "loadavg_at_start": [round(v, 2) for v in load_start],
             "loadavg_at_end": [round(v, 2) for v in os.getloadavg()],
         },
@@ -428,14 +429,6 @@ def run_bench(ns: argparse.Namespace) -> dict[str, Any]:
 
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise _Terminated()
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return ""
 
 
 # -- report ---------------------------------------------------------------------------------

@@ -106,3 +106,15 @@ def server_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("+changes" if dirty else "")
+
+
+def cpu_model() -> str:
+    """The CPU's model name, for benchmark reports ("?" when the system does not say)."""
+    import platform
+    from pathlib import Path
+
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "?"
