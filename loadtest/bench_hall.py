@@ -42,7 +42,7 @@ from typing import Any
 import aiohttp
 
 from .conn import SioConnection, connect
-from .metrics import summarize
+from .metrics import parse_prometheus, summarize
 from .sysmon import (
     HostSampler,
     ProcSampler,
@@ -156,19 +156,6 @@ async def _start_server(env: dict[str, str], port: int) -> asyncio.subprocess.Pr
 
 
 # -- metrics ----------------------------------------------------------------------------------
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eEnaNinf]+)$")
-
-
-def parse_prometheus(text: str) -> dict[str, float]:
-    """``name{labels}`` → value for every sample line."""
-    out: dict[str, float] = {}
-    for line in text.splitlines():
-        m = _SAMPLE.match(line.strip())
-        if m:
-            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
-    return out
-
-
 def _delta(before: dict[str, float], after: dict[str, float], key: str) -> float:
     return after.get(key, 0.0) - before.get(key, 0.0)
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ __all__ = [
     "Held",
     "SampleSet",
     "ViewScore",
+    "parse_prometheus",
     "percentile",
     "score_view",
     "summarize",
@@ -139,3 +141,16 @@ class SampleSet:
         self.heard += s.heard
         self.total += s.total
         self.unmatched += s.unmatched
+
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eEnaNinf]+)$")
+
+
+def parse_prometheus(text: str) -> dict[str, float]:
+    """``name{labels}`` → value for every sample line of a Prometheus text exposition."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        m = _SAMPLE.match(line.strip())
+        if m:
+            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out

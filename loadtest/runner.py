@@ -29,6 +29,7 @@ import psutil
 
 from .aggregate import Aggregator, Row
 from .config import LoadConfig
+from .metrics import parse_prometheus
 from .sysmon import HostSampler, ProcSampler, cores_of, raise_fd_limit
 
 __all__ = ["Coordinator", "Progress", "run", "worker_entry"]
@@ -264,13 +265,12 @@ async def server_tick_ms(url: str) -> dict[str, float]:
                 text = await resp.text() if resp.status == 200 else ""
     except (aiohttp.ClientError, TimeoutError, OSError):
         return {}
+    samples = parse_prometheus(text)
     out: dict[str, float] = {}
-    for line in text.splitlines():
-        if line.startswith("metahall_tick_recent_seconds{"):
-            label, _, value = line.partition("} ")
-            q = label.split('quantile="', 1)[-1].rstrip('"')
-            out["max" if q in ("1", "1.0", "max") else f"p{round(float(q) * 100)}"] = \
-                round(float(value) * 1000.0, 2)
+    for key, q in (("p50", "0.5"), ("p99", "0.99"), ("max", "1")):
+        value = samples.get(f'metahall_tick_recent_seconds{{quantile="{q}"}}')
+        if value is not None:
+            out[key] = round(value * 1000.0, 2)
     return out
 
 

@@ -63,11 +63,11 @@ from typing import Any
 import aiohttp
 import psutil
 
-from .bench_hall import PASSWORD, _accounts, histogram_quantile, parse_prometheus
+from .bench_hall import PASSWORD, _accounts, histogram_quantile
 from .bench_hall import server_env as hall_server_env
 from .conn import SioConnection, SioError, connect
 from .frames import MoveEncoder, decode_packet
-from .metrics import summarize
+from .metrics import parse_prometheus, summarize
 from .rtcbot import RtcLink, RtcRefused, encode_move, open_link
 from .sysmon import HostSampler, ProcSampler, cores_of, free_port, raise_fd_limit
 

@@ -80,7 +80,7 @@ def test_leak_check_flags_what_stays_above_the_baseline() -> None:
 async def test_runtime_gauges_count_what_is_open() -> None:
     from aiortc import RTCPeerConnection
 
-    from loadtest.bench_hall import parse_prometheus
+    from loadtest.metrics import parse_prometheus
     from server.metrics import Metrics
     from server.runtime_metrics import open_peers, track_peer
 
