@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from .metrics import parse_prometheus
 from .sysmon import free_port
 
 __all__ = ["main", "in_process", "live"]
@@ -238,15 +239,9 @@ def in_process(visitors: int = 500, ticks: int = 600, hz: int = 10, seed: int = 
 # -- live ------------------------------------------------------------------------------------------
 def _metrics(url: str) -> dict[str, float]:
     with urllib.request.urlopen(f"{url}/metrics", timeout=60) as r:
-        text = r.read().decode()
-    out: dict[str, float] = {}
-    for line in text.splitlines():
-        if line.startswith("#") or " " not in line:
-            continue
-        name, value = line.rsplit(" ", 1)
-        if name.startswith(("metahall_tick_duration_seconds", "metahall_expo_presence_seconds")):
-            out[name] = float(value)
-    return out
+        samples = parse_prometheus(r.read().decode())
+    wanted = ("metahall_tick_duration_seconds", "metahall_expo_presence_seconds")
+    return {name: v for name, v in samples.items() if name.startswith(wanted)}
 
 
 def _hist(before: dict[str, float], after: dict[str, float], base: str) -> dict[str, float]:
